@@ -1,0 +1,9 @@
+"""``nulearn cosmo ...`` commands."""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["app"]
+
+app = typer.Typer(no_args_is_help=True)

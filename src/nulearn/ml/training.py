@@ -1,0 +1,129 @@
+"""Training-loop glue shared by every pillar: one place that builds a Lightning ``Trainer``.
+
+Pillars write a :class:`lightning.LightningModule` for their model and hand it to
+:func:`fit`; early stopping, checkpointing, determinism, device choice and the progress bar
+are configured here once, from a :class:`TrainerConfig`.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+
+__all__ = ["TrainerConfig", "fit", "make_trainer", "seed_everything"]
+
+
+@dataclass(frozen=True)
+class TrainerConfig:
+    """How to run a training loop (not what to train).
+
+    Attributes:
+        max_epochs: upper bound on epochs; early stopping usually ends sooner.
+        patience: epochs without improvement of ``monitor`` before stopping.
+        monitor: logged metric watched by early stopping and checkpointing.
+        accelerator: ``"auto"``, ``"cpu"``, ``"gpu"``; ``"auto"`` uses a GPU when present.
+        devices: number of devices or ``"auto"``.
+        deterministic: ask PyTorch for deterministic kernels (bitwise-reproducible on CPU).
+        seed: global seed for Python, NumPy and PyTorch.
+        progress_bar: show Lightning's progress bar.
+        checkpoint_dir: where the best checkpoint goes; ``None`` keeps none on disk.
+        gradient_clip_val: clip gradient norm at this value (``None``: no clipping).
+        num_threads: CPU threads for PyTorch (``None``: leave PyTorch's default).
+    """
+
+    max_epochs: int = 50
+    patience: int = 5
+    monitor: str = "val_loss"
+    accelerator: str = "auto"
+    devices: int | str = "auto"
+    deterministic: bool = True
+    seed: int = 0
+    progress_bar: bool = False
+    checkpoint_dir: str | None = None
+    gradient_clip_val: float | None = None
+    num_threads: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form, for YAML and model cards."""
+        return asdict(self)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and PyTorch (and dataloader workers) for a reproducible run."""
+    L.seed_everything(seed, workers=True, verbose=False)
+
+
+def make_trainer(config: TrainerConfig, callbacks: list[Callback] | None = None) -> L.Trainer:
+    """Build a Lightning ``Trainer`` with early stopping and (optionally) best-model checkpointing."""
+    if config.num_threads is not None:
+        torch.set_num_threads(config.num_threads)
+    cbs: list[Callback] = [
+        EarlyStopping(monitor=config.monitor, patience=config.patience, mode="min"),
+    ]
+    if config.checkpoint_dir is not None:
+        Path(config.checkpoint_dir).mkdir(parents=True, exist_ok=True)
+        cbs.append(
+            ModelCheckpoint(
+                dirpath=config.checkpoint_dir,
+                monitor=config.monitor,
+                mode="min",
+                save_top_k=1,
+                save_last=True,
+            )
+        )
+    cbs.extend(callbacks or [])
+    # Lightning nags about worker counts and logger absence on small CPU runs; neither matters here.
+    os.environ.setdefault("PL_DISABLE_FORK", "1")
+    warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=r".*LitLogger.*")
+    warnings.filterwarnings("ignore", message=r".*GPU available but not used.*")
+    return L.Trainer(
+        max_epochs=config.max_epochs,
+        accelerator=config.accelerator,
+        devices=config.devices,
+        deterministic=config.deterministic,
+        callbacks=cbs,
+        enable_progress_bar=config.progress_bar,
+        enable_model_summary=False,
+        logger=False,
+        enable_checkpointing=config.checkpoint_dir is not None,
+        gradient_clip_val=config.gradient_clip_val,
+        num_sanity_val_steps=0,
+    )
+
+
+def fit(
+    module: L.LightningModule,
+    train_loader: Any,
+    val_loader: Any,
+    config: TrainerConfig,
+    callbacks: list[Callback] | None = None,
+) -> L.Trainer:
+    """Seed, train ``module`` with early stopping on ``config.monitor``, and reload the best weights.
+
+    Args:
+        module: the model; it must log ``config.monitor`` in its validation step.
+        train_loader: training ``DataLoader``.
+        val_loader: validation ``DataLoader``.
+        config: how to run the loop.
+        callbacks: extra Lightning callbacks (e.g. an Optuna pruning callback).
+
+    Returns:
+        The fitted trainer (its ``callback_metrics`` hold the last logged values).
+    """
+    seed_everything(config.seed)
+    trainer = make_trainer(config, callbacks)
+    trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
+    ckpt = trainer.checkpoint_callback
+    if isinstance(ckpt, ModelCheckpoint) and ckpt.best_model_path:
+        state = torch.load(ckpt.best_model_path, map_location="cpu", weights_only=False)["state_dict"]
+        module.load_state_dict(state)
+    return trainer
