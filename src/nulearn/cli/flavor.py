@@ -5,8 +5,390 @@ Each command parses options, calls one library function and prints a short summa
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:  # annotations of the deep-MLP helpers (issue 4); imported lazily at run time
+    import numpy as np
+    import pandas as pd
+    from numpy.typing import NDArray
+
+    from nulearn.flavor.mlp import MLPConfig
 
 __all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True)
+
+
+# -- data: generate, label (issue 2) --------------------------------------------------------------
+@app.command("generate")
+def generate_cmd(
+    scheme: str = typer.Option("xln", help="Sampling scheme: original, hierarchical or xln."),
+    family: str = typer.Option("mix", help="Angular family: maxent, gaussian or mix (50/50 per sample)."),
+    n: int = typer.Option(100_000, "--n", min=1, help="Number of labelled samples."),
+    seed: int = typer.Option(0, help="Master seed (output is deterministic for a seed)."),
+    out: Path = typer.Option(..., help="Output file: .parquet (default) or .h5/.hdf5."),
+    unstable_fraction: float | None = typer.Option(
+        None, min=0.0, max=1.0, help="Subsample to this fraction of unstable (crossing) samples."
+    ),
+    chunk_size: int = typer.Option(1 << 18, min=1, help="Samples per chunk (bounds memory)."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Generate labelled samples from parametric angular distributions."""
+    from nulearn.flavor.dataset import write_dataset
+    from nulearn.flavor.generate import generate, generation_metadata
+
+    t0 = time.perf_counter()
+    frame = generate(
+        scheme, family, n, seed, unstable_fraction=unstable_fraction, chunk_size=chunk_size, progress=progress
+    )
+    elapsed = time.perf_counter() - t0
+    write_dataset(frame, out, generation_metadata(scheme, family, n, seed, unstable_fraction))
+    typer.echo(
+        f"wrote {len(frame):,} samples to {out} ({elapsed:.2f} s, {len(frame) / elapsed:,.0f} samples/s); "
+        f"unstable fraction {frame['crossing'].mean():.4f}"
+    )
+    summary = frame.groupby("family")["crossing"].agg(["count", "mean"])
+    for fam, row in summary.iterrows():
+        typer.echo(f"  {fam}: {int(row['count']):,} samples, unstable fraction {row['mean']:.4f}")
+
+
+@app.command("label")
+def label_cmd(
+    family: str = typer.Option("maxent", help="Family used to reconstruct each species: maxent or gaussian."),
+    inp: Path = typer.Option(..., "--in", help="Moment table (.parquet or .h5) with feature columns."),
+    out: Path = typer.Option(..., help="Output table with crossing, n_crossings, depth, valid added."),
+    n_mu: int = typer.Option(401, min=3, help="Grid points on [-1, 1] for the sign search."),
+    mask_invalid: bool = typer.Option(
+        False, help="Label invalid rows crossing=-1, valid=False instead of stopping with an error."
+    ),
+) -> None:
+    """The analytic crossing test from moments: reconstruct every species, look for a crossing.
+
+    Input columns: alpha, F_nue, F_nuebar (ELN), plus alpha_x, alpha_xbar, F_nux, F_nuxbar (ELN-XLN);
+    or raw moments n_nue, n_nuebar[, n_nux, n_nuxbar], F_* which are converted to those features.
+    """
+    from nulearn.flavor.dataset import read_dataset, write_dataset
+    from nulearn.flavor.labelling import label_moments
+    from nulearn.flavor.species import features_from_moments
+
+    ds = read_dataset(inp)
+    frame = ds.frame
+    if "alpha" not in frame.columns and "n_nue" in frame.columns:
+        frame = frame.join(features_from_moments(frame))
+    t0 = time.perf_counter()
+    labelled = label_moments(frame, family, n_mu=n_mu, on_invalid="mask" if mask_invalid else "raise")
+    elapsed = time.perf_counter() - t0
+    meta = {**ds.metadata, "labelled_by": f"analytic {family} test", "n_mu": n_mu}
+    write_dataset(labelled, out, meta)
+    valid = labelled["valid"]
+    typer.echo(
+        f"labelled {len(labelled):,} cells in {elapsed:.2f} s under {family}: "
+        f"{int(valid.sum()):,} valid, unstable fraction {labelled.loc[valid, 'crossing'].mean():.4f}"
+    )
+
+
+# -- deep MLP: tuning, seeds, calibration, compact models (issue 4) ----------------------------------
+def _deep_inputs(
+    data: Path, test_data: Path | None, config: Path | None, features: str | None, label: str,
+    test_fraction: float, split_seed: int,
+) -> tuple[MLPConfig, pd.DataFrame, NDArray[np.int64], pd.DataFrame, NDArray[np.int64]]:
+    """Read the tables and the MLP config; split off a test set unless one is given."""
+    import dataclasses
+
+    from nulearn.flavor.dataset import read_dataset
+    from nulearn.flavor.evaluation import split_dataset
+    from nulearn.flavor.mlp import MLPConfig, table_xy
+
+    cfg = MLPConfig.from_yaml(config) if config is not None else MLPConfig()
+    feats = tuple(f.strip() for f in features.split(",") if f.strip()) if features else cfg.features
+    cfg = dataclasses.replace(cfg, features=feats, label=label)
+    frame = read_dataset(data).frame
+    if test_data is not None:
+        train, test = frame, read_dataset(test_data).frame
+    else:
+        train, _, test = split_dataset(frame, test_fraction=test_fraction, val_fraction=0.0, label=label, seed=split_seed)
+    X_tr, y_tr = table_xy(train, cfg.features, label)
+    X_te, y_te = table_xy(test, tuple(X_tr.columns), label)
+    return cfg, X_tr, y_tr, X_te, y_te
+
+
+def _int_list(values: list[str], what: str) -> list[int]:
+    out: list[int] = []
+    for v in values:
+        for part in v.replace(",", " ").split():
+            try:
+                out.append(int(part))
+            except ValueError as err:
+                raise typer.BadParameter(f"{what}: {part!r} is not an integer") from err
+    return out
+
+
+def _write_table(frame: pd.DataFrame, out: Path | None, title: str) -> None:
+    from nulearn.ml.report import markdown_table
+
+    text = markdown_table(frame, floatfmt=".4g")
+    typer.echo(text)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".csv":
+            frame.to_csv(out, index=False)
+        else:
+            out.write_text(f"# {title}\n\n{text}\n")
+        typer.echo(f"wrote {out}")
+
+
+_DATA_OPT = typer.Option(..., "--data", help="Training table (.parquet or .h5) with feature and label columns.")
+_TEST_OPT = typer.Option(None, "--test-data", help="Test table; default: a stratified split of --data.")
+_CFG_OPT = typer.Option(None, "--config", help="MLPConfig YAML (fields of nulearn.flavor.mlp.MLPConfig).")
+_FEAT_OPT = typer.Option(None, "--features", help="Comma-separated feature columns (default: the scheme's).")
+_LABEL_OPT = typer.Option("crossing", "--label", help="0/1 label column.")
+_TF_OPT = typer.Option(0.2, "--test-fraction", min=0.01, max=0.9, help="Test fraction without --test-data.")
+_SPLIT_OPT = typer.Option(0, "--split-seed", help="Seed of the train/test split.")
+
+
+@app.command("tune")
+def tune_cmd(
+    data: Path = _DATA_OPT,
+    config: Path | None = _CFG_OPT,
+    features: str | None = _FEAT_OPT,
+    label: str = _LABEL_OPT,
+    n_trials: int = typer.Option(30, "--n-trials", min=1, help="Finished trials the study should hold (resumes)."),
+    study_name: str = typer.Option("mlp", "--study-name", help="Study name inside the storage."),
+    storage: str | None = typer.Option(
+        None, "--storage", help="Database URL (e.g. postgresql://user@host/db); default: SQLite file in --out."
+    ),
+    out: Path = typer.Option(Path("tuning"), "--out", help="Folder for the SQLite study, best_config.yaml, trials.csv."),
+    pruner: str = typer.Option("median", "--pruner", help="median, hyperband or none."),
+    timeout: float | None = typer.Option(None, "--timeout", help="Stop this worker after this many seconds."),
+    layers: str = typer.Option("3,6", "--layers", help="min,max hidden layers."),
+    widths: str = typer.Option("64,128,256,512", "--widths", help="Candidate widths."),
+    batch_sizes: str = typer.Option("4096,8192,16384", "--batch-sizes", help="Candidate batch sizes."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the validation split and the sampler."),
+) -> None:
+    """Optuna search over depth, width, dropout, BatchNorm, weight decay, batch size, LR and schedule.
+
+    Several workers (processes or machines) may run this at once on one --storage; rerunning
+    after an interruption resumes the study and runs only the missing trials.
+    """
+    import optuna
+
+    from nulearn.flavor.mlp_tuning import SearchSpace, tune_mlp
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    cfg, X_tr, y_tr, _, _ = _deep_inputs(data, None, config, features, label, 0.2, 0)
+    lo_hi = _int_list([layers], "--layers")
+    if len(lo_hi) != 2:
+        raise typer.BadParameter(f"--layers needs min,max; got {layers!r}")
+    space = SearchSpace(
+        n_layers=(lo_hi[0], lo_hi[1]),
+        widths=tuple(_int_list([widths], "--widths")),
+        batch_sizes=tuple(_int_list([batch_sizes], "--batch-sizes")),
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    # The whole table goes in: tuning holds out its own validation split; keep a test set aside yourself.
+    res = tune_mlp(
+        X_tr, y_tr, n_trials=n_trials, study_name=study_name, storage=storage, directory=out,
+        base=cfg, space=space, pruner=pruner, timeout=timeout, seed=seed,
+    )
+    res.best_config.to_yaml(out / "best_config.yaml")
+    res.trials.to_csv(out / "trials.csv", index=False)
+    states = res.trials["state"].value_counts().to_dict() if len(res.trials) else {}
+    typer.echo(f"study {study_name!r}: {len(res.trials)} trials {states}; best validation F1 {res.best_f1:.4f}")
+    typer.echo(f"wrote {out / 'best_config.yaml'} and {out / 'trials.csv'}")
+
+
+@app.command("seeds")
+def seeds_cmd(
+    data: Path = _DATA_OPT,
+    seeds: list[str] = typer.Option(
+        ["17", "43"], "--seeds", help="Seeds, comma-separated or repeated: --seeds 17,43,101 or --seeds 17 --seeds 43."
+    ),
+    test_data: Path | None = _TEST_OPT,
+    config: Path | None = _CFG_OPT,
+    features: str | None = _FEAT_OPT,
+    label: str = _LABEL_OPT,
+    test_fraction: float = _TF_OPT,
+    split_seed: int = _SPLIT_OPT,
+    out: Path | None = typer.Option(None, "--out", help="Write the table (.md, or .csv)."),
+) -> None:
+    """Train one MLP per seed; print precision, recall and F1 per seed with mean and std."""
+    from nulearn.flavor.deep_study import seed_study, summarize_seeds
+
+    cfg, X_tr, y_tr, X_te, y_te = _deep_inputs(data, test_data, config, features, label, test_fraction, split_seed)
+    per_seed = seed_study(X_tr, y_tr, X_te, y_te, _int_list(seeds, "--seeds"), cfg)
+    _write_table(summarize_seeds(per_seed), out, "MLP: precision, recall, F1 (crossing class) per seed")
+
+
+@app.command("compact")
+def compact_cmd(
+    data: Path = _DATA_OPT,
+    sizes: list[str] = typer.Option(
+        ["512x512x256x256x128x128", "256x256x256x128", "128x128x128x64", "64x64x64", "32x32", "16x16"],
+        "--sizes", help="Hidden widths per model, e.g. 256x256x128 (repeat or comma-separate).",
+    ),
+    test_data: Path | None = _TEST_OPT,
+    config: Path | None = _CFG_OPT,
+    features: str | None = _FEAT_OPT,
+    label: str = _LABEL_OPT,
+    test_fraction: float = _TF_OPT,
+    split_seed: int = _SPLIT_OPT,
+    n_timing: int = typer.Option(200_000, "--n-timing", min=1, help="Cells used to time predict."),
+    out: Path | None = typer.Option(None, "--out", help="Write the table (.md, or .csv)."),
+) -> None:
+    """F1 against inference cost (parameters, multiply-adds per cell, cells/s) over network sizes."""
+    from nulearn.flavor.deep_study import compact_study
+
+    parsed: list[tuple[int, ...]] = []
+    for spec in (s for v in sizes for s in v.split(",") if s.strip()):
+        try:
+            parsed.append(tuple(int(w) for w in spec.strip().split("x")))
+        except ValueError as err:
+            raise typer.BadParameter(f"--sizes: {spec!r} is not like 256x256x128") from err
+    cfg, X_tr, y_tr, X_te, y_te = _deep_inputs(data, test_data, config, features, label, test_fraction, split_seed)
+    table = compact_study(X_tr, y_tr, X_te, y_te, parsed, cfg, n_timing=n_timing)
+    _write_table(table, out, "MLP: F1 against inference cost")
+
+
+@app.command("calibration")
+def calibration_cmd(
+    data: Path = _DATA_OPT,
+    out: Path = typer.Option(..., "--out", help="Report folder (report.md + figures/)."),
+    test_data: Path | None = _TEST_OPT,
+    config: Path | None = _CFG_OPT,
+    features: str | None = _FEAT_OPT,
+    label: str = _LABEL_OPT,
+    test_fraction: float = _TF_OPT,
+    split_seed: int = _SPLIT_OPT,
+) -> None:
+    """Train one MLP; compare raw, temperature-scaled and isotonic probabilities (ECE, Brier,
+    reliability diagram, best-F1 threshold from validation) in a Markdown report."""
+    from nulearn.flavor.deep_study import calibration_study
+    from nulearn.ml.report import Report
+
+    cfg, X_tr, y_tr, X_te, y_te = _deep_inputs(data, test_data, config, features, label, test_fraction, split_seed)
+    study = calibration_study(X_tr, y_tr, X_te, y_te, cfg)
+    rep = Report("MLP calibration and operating point")
+    rep.text(
+        f"Training rows {len(y_tr):,} (of which {cfg.val_fraction:.0%} validation: early stopping, calibrators, "
+        f"thresholds), test rows {len(y_te):,}. Scores of the crossing class on the test split."
+    )
+    rep.table(study.table, caption="Calibration methods (threshold = best F1 on validation)")
+    rep.figure(study.figure, "reliability", "Reliability diagram on the test split")
+    rep.table(study.sweep, caption="Threshold sweep of the isotonic probabilities (test split)")
+    path = rep.write(out)
+    _write_table(study.table, None, "")
+    typer.echo(f"wrote {path}")
+
+
+# -- realistic data from transport, artificial-to-realistic study (issue 6) -------------------------
+@app.command("transport")
+def transport_cmd(
+    profiles: int = typer.Option(200, "--profiles", min=1, help="Number of randomized supernova profiles."),
+    seed: int = typer.Option(0, help="Seed of the profile parameters (output is deterministic)."),
+    out: Path = typer.Option(..., help="Output table: .parquet (default) or .h5/.hdf5."),
+    n_radii: int = typer.Option(128, min=8, help="Radial nodes per profile (rows per profile, minus one)."),
+    n_core: int = typer.Option(24, min=2, help="Core rays (angular resolution at the inner boundary)."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Solve gray transport on randomized profiles; write moments and exact crossing labels."""
+    from nulearn.flavor.transport.dataset import write_realistic_dataset
+    from nulearn.flavor.transport.profile import SolverConfig
+
+    path, frame = write_realistic_dataset(
+        out, profiles, seed, SolverConfig(n_radii=n_radii, n_core=n_core), progress=progress
+    )
+    typer.echo(
+        f"wrote {len(frame):,} cells of {profiles} profiles to {path} "
+        f"({frame.attrs['seconds_per_profile']:.2f} s/profile, {frame.attrs['n_invalid']} invalid cells dropped); "
+        f"ELN crossing fraction {frame['crossing'].mean():.4f}, ELN-XLN {frame['crossing_xln'].mean():.4f}"
+    )
+
+
+# -- deployment: exports, snapshot flagging, synthetic snapshots (issue 5) -------------------------
+@app.command("export")
+def export_cmd(
+    model_dir: Path = typer.Argument(..., help="Model directory (card.yaml + estimator.joblib)."),
+    fmt: str = typer.Option(..., "--format", help="onnx, torchscript, c or fortran."),
+    out: Path = typer.Option(..., "--out", help="Output file (.onnx, .pt, .h, .f90)."),
+    name: str = typer.Option(None, "--name", help="Function name part for c/fortran (default <model>_<scheme>)."),
+    precision: str = typer.Option("float64", help="MLP arithmetic for onnx/torchscript: float64 or float32."),
+) -> None:
+    """Export a model: raw moments in, P(crossing) and flag (1/0, -1 invalid) out."""
+    from nulearn.flavor.deploy import export_model
+
+    try:
+        res = export_model(model_dir, fmt, out, name=name, precision=precision)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    what = f"function {res.symbol}" if res.symbol else "inputs 'moments' (n_cells, n_raw); outputs 'p_crossing', 'flag'"
+    typer.echo(f"wrote {res.path} ({res.fmt}, {res.kind}); {what}; raw moments in order: {', '.join(res.raw_names)}")
+
+
+@app.command("flag")
+def flag_cmd(
+    snapshot: Path = typer.Argument(..., help="HDF5 snapshot with moment datasets (default layout: /n_nue, /F_nue, ...)."),
+    model: Path = typer.Option(..., "--model", help="Model directory."),
+    out: Path = typer.Option(..., "--out", help="Flags file to write (or resume)."),
+    map_: list[str] = typer.Option([], "--map", help="Dataset for a raw moment, e.g. n_nue=/fluid/n_e (repeatable)."),
+    chunk_cells: int = typer.Option(1 << 22, "--chunk-cells", min=1, help="Cells per block (bounds memory)."),
+    backend: str = typer.Option("auto", help="auto, c, onnx or python."),
+    threads: int = typer.Option(2, min=1, help="Blocks evaluated at once (local runs)."),
+    dask: str = typer.Option(None, "--dask", help="Dask scheduler address, or 'local' for a local cluster."),
+    dask_workers: int = typer.Option(2, "--dask-workers", min=1, help="Workers of a local Dask cluster."),
+    overwrite: bool = typer.Option(False, help="Replace an existing flags file from a different run."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Flag every cell of a snapshot: P(crossing), flag, validity; resumable, chunked, Dask-ready."""
+    from nulearn.flavor.deploy import flag_snapshot
+    from nulearn.flavor.snapshot import parse_mapping
+
+    try:
+        res = flag_snapshot(
+            snapshot,
+            model,
+            out,
+            mapping=parse_mapping(map_),
+            chunk_cells=chunk_cells,
+            backend=backend,
+            threads=threads,
+            dask=dask,
+            dask_workers=dask_workers,
+            progress=progress,
+            overwrite=overwrite,
+        )
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    resumed = "" if res.n_blocks_run == res.n_blocks else f", resumed: {res.n_blocks_run} of {res.n_blocks} blocks run"
+    typer.echo(
+        f"wrote {res.out}: grid {res.shape}, {res.n_cells:,} cells, {res.n_crossing:,} flagged unstable, "
+        f"{res.n_invalid:,} invalid; backend {res.backend}, {res.seconds:.2f} s "
+        f"({res.n_cells / max(res.seconds, 1e-9):.3g} cells/s){resumed}"
+    )
+
+
+@app.command("snapshot", context_settings={"allow_extra_args": True})
+def snapshot_cmd(
+    ctx: typer.Context,
+    first_axis: int = typer.Option(..., "--shape", help="Grid shape, 1 to 3 integers, e.g. --shape 256 256 256."),
+    out: Path = typer.Option(..., "--out", help="Output HDF5 file."),
+    seed: int = typer.Option(0, help="Seed of the smooth perturbations."),
+    dtype: str = typer.Option("float64", help="float64 or float32."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Write a synthetic snapshot: smooth moment fields with unstable regions (default layout)."""
+    from nulearn.flavor.snapshot import write_synthetic_snapshot
+
+    # click options take one value; the remaining axes of --shape arrive as extra arguments
+    try:
+        shape = [first_axis, *(int(a) for a in ctx.args)]
+    except ValueError as err:
+        raise typer.BadParameter(f"--shape takes 1 to 3 integers, got extra {ctx.args}") from err
+    try:
+        path = write_synthetic_snapshot(out, shape, seed=seed, dtype=dtype, progress=progress)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    typer.echo(f"wrote {path}: grid {tuple(shape)}, datasets /n_<species>, /F_<species> ({dtype})")
