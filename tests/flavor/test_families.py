@@ -5,10 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from scipy.integrate import simpson
 from hypothesis import strategies as st
+from scipy.integrate import simpson
 
-from nulearn.flavor.families import FAMILIES, AngularFamily, Gaussian, MaxEntropy, get_family, register_family
+from nulearn.flavor.families import (
+    FAMILIES,
+    AngularFamily,
+    Gaussian,
+    MaxEntropy,
+    get_family,
+    register_family,
+)
 
 FAMILY_NAMES = ["maxent", "gaussian"]
 
@@ -29,7 +36,9 @@ def test_moments_match_quadrature(name: str, flux: float) -> None:
 @pytest.mark.parametrize("name", FAMILY_NAMES)
 def test_round_trip_flux_factor_over_full_range(name: str) -> None:
     fam = get_family(name)
-    flux = np.concatenate([[0.0], np.geomspace(1e-14, 1e-3, 2000), np.linspace(0.0, 0.999, 200_001)])
+    flux = np.concatenate(
+        [[0.0], np.geomspace(1e-14, 1e-3, 2000), np.linspace(0.0, 0.999, 200_001)]
+    )
     back = fam.flux_factor(fam.shape_parameter(flux))
     pos = flux > 0
     assert np.max(np.abs(back[pos] - flux[pos]) / flux[pos]) < 1e-9
@@ -104,7 +113,9 @@ def test_log_quadratic_matches_log_distribution(name: str) -> None:
         ([1.0, 1.0], [0.1, np.inf], "flux factor"),
     ],
 )
-def test_invalid_moments_raise_naming_quantity_and_index(density: list[float], flux: list[float], quantity: str) -> None:
+def test_invalid_moments_raise_naming_quantity_and_index(
+    density: list[float], flux: list[float], quantity: str
+) -> None:
     fam = get_family("maxent")
     with pytest.raises(ValueError, match=rf"nuebar: {quantity}.*index (0|1)"):
         fam.moments(density, flux, species="nuebar")

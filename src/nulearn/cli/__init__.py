@@ -17,9 +17,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-app.add_typer(flavor_app, name="flavor", help="Fast flavor instability detection from angular moments.")
+app.add_typer(
+    flavor_app, name="flavor", help="Fast flavor instability detection from angular moments."
+)
 app.add_typer(cosmo_app, name="cosmo", help="Neutrino mass from weak-lensing maps.")
-app.add_typer(detector_app, name="detector", help="Detector ML: event classification and reconstruction.")
+app.add_typer(
+    detector_app, name="detector", help="Detector ML: event classification and reconstruction."
+)
 
 
 def _version_callback(value: bool) -> None:
@@ -31,7 +35,11 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+        False,
+        "--version",
+        callback=_version_callback,
+        is_eager=True,
+        help="Print the version and exit.",
     ),
 ) -> None:
     """Machine learning for neutrino physics."""

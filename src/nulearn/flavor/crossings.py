@@ -12,14 +12,15 @@ Two entry points share one compiled scan:
   (multiplications instead of exponentials) and never stores the grid.
 
 A grid value with :math:`|G(\mu)| \le` ``rtol`` :math:`\times \sum_s f_s(\mu)` counts as zero, so rounding
-noise in distributions that cancel to machine precision is not reported as a crossing. The depth is a
-trapezoid estimate on the grid; for distributions peaked more narrowly than the grid spacing
-(flux factors above ~0.99) it is approximate, while the crossing count is not affected.
+noise in distributions that cancel to machine precision is not reported as a crossing. For tabulated
+:math:`G` the depth is a trapezoid estimate on the grid; the log-quadratic path integrates every species
+in closed form between the crossing angles, so its depth is exact up to the angles' interpolation.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,8 +44,9 @@ DEFAULT_N_MU = 401
 DEFAULT_RTOL = 1e-10
 #: Crossing angles stored per cell; n_crossings is always exact.
 MAX_REPORTED_ANGLES = 4
-#: Steps between exact re-anchoring of the multiplicative recurrence (bounds rounding drift to ~1e-14).
-_REANCHOR = 32
+#: Steps between exact re-anchoring of the multiplicative recurrence: rounding drift grows like
+#: steps^2 * eps / 2, so 128 steps keep it near 1e-12, far below the zero threshold DEFAULT_RTOL.
+_REANCHOR = 128
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ def mu_grid(n_mu: int = DEFAULT_N_MU) -> NDArray[np.float64]:
 
 
 @njit(cache=True)
-def _scan(g: np.ndarray, seg: np.ndarray, mu: np.ndarray, thr: np.ndarray, angles: np.ndarray) -> tuple[int, float]:
+def _scan(
+    g: np.ndarray, seg: np.ndarray, mu: np.ndarray, thr: np.ndarray, angles: np.ndarray
+) -> tuple[int, float]:
     """Sign changes of g on grid mu (|g_j| <= thr_j counts as zero); records angles; returns (count, depth).
 
     ``seg[j]`` is the integral of G over [mu_j, mu_{j+1}]; intervals whose end values differ in sign
@@ -185,71 +189,175 @@ def find_crossings(
 #: Cells evaluated in lockstep: the recurrence is a serial chain per cell, so interleaving cells
 #: lets the compiler vectorize across them instead of waiting on each multiply.
 _LOCKSTEP = 8
+#: Crossing angles kept internally per cell for the depth integral (a sum of four log-quadratic
+#: terms has far fewer sign changes than this).
+_MAX_INTERNAL_ANGLES = 64
+
+
+@njit(cache=True)
+def _fill_block(
+    coef: np.ndarray,
+    rows: np.ndarray,
+    signs: np.ndarray,
+    n_mu: int,
+    g: np.ndarray,
+    total: np.ndarray,
+) -> None:
+    """G and sum_s f_s on the grid, each (n_mu, _LOCKSTEP), for the cells ``rows``.
+
+    Values are built from mu = 1 downwards: both families peak at mu = 1 (a >= 0, b >= 0), so the
+    recurrence only ever shrinks values and underflow is benign. Row ``col`` is mu = -1 + col h.
+    """
+    nb = rows.size
+    n_species = coef.shape[1]
+    h = 2.0 / (n_mu - 1)
+    f = np.zeros((n_species, _LOCKSTEP))
+    r = np.zeros((n_species, _LOCKSTEP))
+    q = np.ones((n_species, _LOCKSTEP))
+    for s in range(n_species):
+        for k in range(nb):
+            q[s, k] = math.exp(2.0 * coef[rows[k], s, 2] * h * h)
+    for j0 in range(0, n_mu, _REANCHOR):
+        x = -j0 * h
+        for s in range(n_species):
+            for k in range(nb):
+                l1 = coef[rows[k], s, 0]
+                slope = coef[rows[k], s, 1]
+                c2 = coef[rows[k], s, 2]
+                f[s, k] = math.exp(l1 + slope * x + c2 * x * x)
+                r[s, k] = math.exp(-slope * h + c2 * h * h * (2 * j0 + 1))
+        for j in range(j0, min(j0 + _REANCHOR, n_mu)):
+            g_row = g[n_mu - 1 - j]
+            t_row = total[n_mu - 1 - j]
+            for k in range(_LOCKSTEP):
+                g_row[k] = 0.0
+                t_row[k] = 0.0
+            for s in range(n_species):
+                sign = signs[s]
+                fs = f[s]
+                rs = r[s]
+                qs = q[s]
+                # f_{j+1} = f_j r_j and r_{j+1} = r_j q: the second difference of ln f is 2 c2 h^2.
+                for k in range(_LOCKSTEP):
+                    v = fs[k]
+                    g_row[k] += sign * v
+                    t_row[k] += v
+                    fs[k] = v * rs[k]
+                    rs[k] *= qs[k]
+
+
+@njit(cache=True)
+def _cumulative(l1: float, slope: float, c2: float, x: float) -> float:
+    """int_{-1}^{x} exp(l1 + slope (mu - 1) + c2 (mu - 1)^2) dmu in closed form (slope = 0 or c2 = 0)."""
+    if x <= -1.0:
+        return 0.0
+    if c2 == 0.0:
+        # Maximum entropy: e^{l1} [e^{a(x-1)} - e^{-2a}] / a, written without cancellation.
+        if slope * (x + 1.0) < 1e-12:
+            return math.exp(l1) * (x + 1.0)
+        return math.exp(l1 + slope * (x - 1.0)) * (-math.expm1(-slope * (x + 1.0))) / slope
+    # Gaussian: e^{l1} int_{1-x}^{2} e^{-b t^2} dt = e^{l1} sqrt(pi)/(2 sqrt b) [erfc(sqrt b (1-x)) - erfc(2 sqrt b)].
+    b = -c2
+    rb = math.sqrt(b)
+    lo = rb * (1.0 - x)
+    hi = 2.0 * rb
+    if hi < 1e-6:
+        return math.exp(l1) * (x + 1.0)
+    if lo > 1.0:
+        diff = math.erfc(lo) - math.erfc(hi)
+    else:
+        diff = math.erf(hi) - math.erf(lo)
+    return math.exp(l1) * 0.5 * math.sqrt(math.pi) / rb * diff
+
+
+@njit(cache=True)
+def _exact_depth(
+    coef: np.ndarray, row: int, signs: np.ndarray, cuts: np.ndarray, n_cuts: int, first_sign: int
+) -> float:
+    """Depth from closed-form integrals of each species between consecutive crossing angles."""
+    pos = 0.0
+    neg = 0.0
+    sign = first_sign
+    lo = -1.0
+    for i in range(n_cuts + 1):
+        hi = cuts[i] if i < n_cuts else 1.0
+        area = 0.0
+        for s in range(coef.shape[1]):
+            l1 = coef[row, s, 0]
+            slope = coef[row, s, 1]
+            c2 = coef[row, s, 2]
+            area += signs[s] * (_cumulative(l1, slope, c2, hi) - _cumulative(l1, slope, c2, lo))
+        # Between crossings G keeps one sign; take |area| on that side.
+        if sign > 0:
+            pos += abs(area)
+        else:
+            neg += abs(area)
+        sign = -sign
+        lo = hi
+    if pos + neg <= 0.0:
+        return 0.0
+    return min(pos, neg) / (pos + neg)
 
 
 @njit(cache=True, parallel=True)
 def _log_quadratic_rows(
     coef: np.ndarray, signs: np.ndarray, n_mu: int, rtol: float, n_angles: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    n, n_species, _ = coef.shape
+    n = coef.shape[0]
     h = 2.0 / (n_mu - 1)
-    # Grid in increasing mu, built from mu = 1 downwards: both families peak at mu = 1
-    # (a >= 0, b >= 0), so the recurrence only ever shrinks values and underflow is benign.
     mu = np.empty(n_mu)
     for j in range(n_mu):
-        mu[n_mu - 1 - j] = 1.0 - j * h
+        mu[j] = -1.0 + j * h
+    mu[n_mu - 1] = 1.0
     counts = np.zeros(n, dtype=np.int32)
     depths = np.zeros(n)
     angles = np.full((n, n_angles), np.nan)
     n_blocks = (n + _LOCKSTEP - 1) // _LOCKSTEP
     for blk in prange(n_blocks):
         i0 = blk * _LOCKSTEP
-        nb = min(_LOCKSTEP, n - i0)
-        g = np.zeros((_LOCKSTEP, n_mu))
-        total = np.zeros((_LOCKSTEP, n_mu))
-        seg = np.zeros((_LOCKSTEP, n_mu))
-        f = np.zeros(_LOCKSTEP)
-        r = np.zeros(_LOCKSTEP)
-        q = np.zeros(_LOCKSTEP)
-        dl = np.zeros(_LOCKSTEP)
-        ddl = np.zeros(_LOCKSTEP)
-        for s in range(n_species):
-            sign = signs[s]
-            for k in range(nb):
-                q[k] = math.exp(2.0 * coef[i0 + k, s, 2] * h * h)
-                ddl[k] = 2.0 * coef[i0 + k, s, 2] * h * h
-            for j0 in range(0, n_mu, _REANCHOR):
-                x = -j0 * h
-                for k in range(nb):
-                    l1 = coef[i0 + k, s, 0]
-                    slope = coef[i0 + k, s, 1]
-                    c2 = coef[i0 + k, s, 2]
-                    f[k] = math.exp(l1 + slope * x + c2 * x * x)
-                    dl[k] = -slope * h + c2 * h * h * (2 * j0 + 1)
-                    r[k] = math.exp(dl[k])
-                for j in range(j0, min(j0 + _REANCHOR, n_mu)):
-                    col = n_mu - 1 - j
-                    # f_{j+1} = f_j r_j and r_{j+1} = r_j q: the second difference of ln f is 2 c2 h^2.
-                    for k in range(_LOCKSTEP):
-                        g[k, col] += sign * f[k]
-                        total[k, col] += f[k]
-                        # Integral over [mu_j - h, mu_j] (towards lower mu) with ln f linear there:
-                        # h f_j (1 - r_j)/(-dl_j); exact for maximum entropy, where dl_j = ln r_j.
-                        d = dl[k]
-                        phi = (r[k] - 1.0) / d if abs(d) > 1e-8 else 1.0 + 0.5 * d
-                        seg[k, col] += sign * h * f[k] * phi
-                        f[k] *= r[k]
-                        r[k] *= q[k]
-                        dl[k] += ddl[k]
-        for k in range(nb):
+        rows = np.arange(i0, min(i0 + _LOCKSTEP, n))
+        g = np.empty((n_mu, _LOCKSTEP))
+        total = np.empty((n_mu, _LOCKSTEP))
+        _fill_block(coef, rows, signs, n_mu, g, total)
+        thr = np.empty(n_mu)
+        no_seg = np.zeros(n_mu - 1)
+        cuts = np.empty(_MAX_INTERNAL_ANGLES)
+        for k in range(rows.size):
             # Zero threshold relative to the local sum of the distributions, not to G: G may cancel
             # to rounding noise (identical species), which must not count as a crossing, while a
             # genuine crossing far in the tail of every distribution still does.
-            # seg[col] holds the integral over [mu_{col-1}, mu_col]; _scan wants it at col - 1.
-            c, d = _scan(g[k], seg[k, 1:], mu, rtol * total[k], angles[i0 + k])
-            counts[i0 + k] = c
-            depths[i0 + k] = d
+            for j in range(n_mu):
+                thr[j] = rtol * total[j, k]
+            gk = g[:, k]
+            if _one_signed(gk, thr):
+                continue
+            c, _ = _scan(gk, no_seg, mu, thr, cuts)
+            row = rows[k]
+            counts[row] = c
+            for a in range(min(c, n_angles)):
+                angles[row, a] = cuts[a]
+            if 0 < c <= _MAX_INTERNAL_ANGLES:
+                first = 0
+                for j in range(n_mu):
+                    if gk[j] > thr[j]:
+                        first = 1
+                        break
+                    if gk[j] < -thr[j]:
+                        first = -1
+                        break
+                depths[row] = _exact_depth(coef, row, signs, cuts, c, first)
     return counts, depths, angles
+
+
+@njit(cache=True)
+def _one_signed(g: np.ndarray, thr: np.ndarray) -> bool:
+    """True when every grid value has the same definite sign: no crossing, nothing more to do."""
+    npos = 0
+    nneg = 0
+    for j in range(g.size):
+        npos += g[j] > thr[j]
+        nneg += g[j] < -thr[j]
+    return npos == g.size or nneg == g.size
 
 
 def crossings_from_log_quadratic(
@@ -263,8 +371,9 @@ def crossings_from_log_quadratic(
 
     Args:
         coefficients: (n_cells, n_species, 3) array of (l1, s, c2) per species (see
-            :meth:`nulearn.flavor.families.AngularFamily.log_quadratic`); requires s >= 0 and c2 <= 0
-            so that every f_s peaks at mu = 1.
+            :meth:`nulearn.flavor.families.AngularFamily.log_quadratic`); requires s >= 0, c2 <= 0
+            (every f_s peaks at mu = 1) and one of them zero (maximum-entropy or Gaussian form), so
+            that the depth integrals between crossing angles have closed forms.
         signs: (n_species,) weights sigma_s, e.g. (+1, -1) for ELN, (+1, -1, -1, +1) for
             (nue, nuebar, nux, nuxbar) in ELN-XLN.
         n_mu: uniform grid points on [-1, 1].
@@ -278,12 +387,18 @@ def crossings_from_log_quadratic(
     if n_mu < 3:
         raise ValueError(f"n_mu must be >= 3; got {n_mu}")
     if (coef[:, :, 1] < 0).any() or (coef[:, :, 2] > 0).any():
-        raise ValueError("log-quadratic kernel needs slope s >= 0 and curvature c2 <= 0 (peak at mu = 1)")
+        raise ValueError(
+            "log-quadratic kernel needs slope s >= 0 and curvature c2 <= 0 (peak at mu = 1)"
+        )
+    if ((coef[:, :, 1] != 0) & (coef[:, :, 2] != 0)).any():
+        raise ValueError(
+            "log-quadratic kernel needs s = 0 or c2 = 0 per species (maximum-entropy or Gaussian form)"
+        )
     counts, depths, angles = _log_quadratic_rows(coef, sg, n_mu, rtol, n_angles)
     return CrossingResult(counts > 0, counts, angles, depths)
 
 
-def eln_from_distributions(distributions: dict[str, ArrayLike]) -> NDArray[np.float64]:
+def eln_from_distributions(distributions: Mapping[str, ArrayLike]) -> NDArray[np.float64]:
     """G(mu) from per-species distributions on a common grid.
 
     Args:
@@ -295,10 +410,16 @@ def eln_from_distributions(distributions: dict[str, ArrayLike]) -> NDArray[np.fl
     """
     if "nue" not in distributions or "nuebar" not in distributions:
         raise ValueError(f"need nue and nuebar distributions; got {sorted(distributions)}")
-    g = np.asarray(distributions["nue"], dtype=np.float64) - np.asarray(distributions["nuebar"], dtype=np.float64)
+    g = np.asarray(distributions["nue"], dtype=np.float64) - np.asarray(
+        distributions["nuebar"], dtype=np.float64
+    )
     has_x = ("nux" in distributions, "nuxbar" in distributions)
     if any(has_x) and not all(has_x):
         raise ValueError("give both nux and nuxbar or neither")
     if all(has_x):
-        g = g - np.asarray(distributions["nux"], dtype=np.float64) + np.asarray(distributions["nuxbar"], dtype=np.float64)
+        g = (
+            g
+            - np.asarray(distributions["nux"], dtype=np.float64)
+            + np.asarray(distributions["nuxbar"], dtype=np.float64)
+        )
     return g

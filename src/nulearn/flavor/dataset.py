@@ -37,7 +37,9 @@ def _is_hdf5(path: Path) -> bool:
     return path.suffix.lower() in _HDF5_SUFFIXES
 
 
-def write_dataset(frame: pd.DataFrame, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
+def write_dataset(
+    frame: pd.DataFrame, path: str | Path, metadata: dict[str, Any] | None = None
+) -> Path:
     """Write ``frame`` with ``metadata`` to Parquet, or HDF5 when the suffix is .h5/.hdf5.
 
     Args:
@@ -61,7 +63,9 @@ def write_dataset(frame: pd.DataFrame, path: str | Path, metadata: dict[str, Any
                 values = frame[col].to_numpy()
                 if values.dtype == object or isinstance(frame[col].dtype, pd.CategoricalDtype):
                     values = frame[col].astype(str).to_numpy().astype("S")
-                grp.create_dataset(col, data=values, compression="gzip", compression_opts=1, shuffle=True)
+                grp.create_dataset(
+                    col, data=values, compression="gzip", compression_opts=1, shuffle=True
+                )
     else:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         schema_meta = dict(table.schema.metadata or {})

@@ -129,7 +129,9 @@ class AngularFamily(ABC):
         return f"{type(self).__name__}()"
 
 
-def _as_cells(number_density: ArrayLike, flux_factor: ArrayLike, species: str) -> tuple[FloatArray, FloatArray]:
+def _as_cells(
+    number_density: ArrayLike, flux_factor: ArrayLike, species: str
+) -> tuple[FloatArray, FloatArray]:
     n = np.atleast_1d(np.asarray(number_density, dtype=np.float64))
     f = np.atleast_1d(np.asarray(flux_factor, dtype=np.float64))
     validate_moments(n, f, species=species)
@@ -176,7 +178,9 @@ class _Table:
 # ------------------------------------------------------------------------------------------------
 _SERIES_TERMS = 26
 # int mu^j over [-1, 1] = 2/(j+1) for even j, 0 for odd j.
-_MU_POWER_INTEGRAL = np.array([2.0 / (j + 1) if j % 2 == 0 else 0.0 for j in range(_SERIES_TERMS + 4)])
+_MU_POWER_INTEGRAL = np.array(
+    [2.0 / (j + 1) if j % 2 == 0 else 0.0 for j in range(_SERIES_TERMS + 4)]
+)
 _INV_FACTORIAL = np.array([1.0 / factorial(k) for k in range(_SERIES_TERMS)])
 
 
@@ -256,7 +260,8 @@ def _gauss_series_coefficients(n_max: int, terms: int) -> FloatArray:
     for k in range(n_max + 1):
         for m in range(terms):
             exact = sum(
-                Fraction(comb(k, j) * (-1) ** j * 2 ** (2 * m + j + 1), 2 * m + j + 1) for j in range(k + 1)
+                Fraction(comb(k, j) * (-1) ** j * 2 ** (2 * m + j + 1), 2 * m + j + 1)
+                for j in range(k + 1)
             )
             out[k, m] = float(exact / factorial(m))
     return out
@@ -317,7 +322,11 @@ class Gaussian(AngularFamily):
             t = self._t_moments(b[~small])
             # <mu^k> = <(1 - t)^k> by the binomial expansion.
             mu_mom = np.stack(
-                [sum(comb(k, j) * (-1) ** j * t[:, j] for j in range(k + 1)) for k in range(n_max + 1)], axis=1
+                [
+                    sum(comb(k, j) * (-1) ** j * t[:, j] for j in range(k + 1))
+                    for k in range(n_max + 1)
+                ],
+                axis=1,
             )
             out[~small] = mu_mom
         return out

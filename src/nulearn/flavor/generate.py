@@ -34,7 +34,9 @@ def _families_for(family: str, n: int, rng: np.random.Generator) -> np.ndarray:
     raise ValueError(f"unknown family {family!r}; expected one of {FAMILY_CHOICES}")
 
 
-def label_chunk(features: dict[str, np.ndarray], families: np.ndarray, n_mu: int = DEFAULT_N_MU) -> dict[str, np.ndarray]:
+def label_chunk(
+    features: dict[str, np.ndarray], families: np.ndarray, n_mu: int = DEFAULT_N_MU
+) -> dict[str, np.ndarray]:
     """Crossing labels for sampled features, each sample under its own family.
 
     Args:
@@ -57,7 +59,9 @@ def label_chunk(features: dict[str, np.ndarray], families: np.ndarray, n_mu: int
             dens = np.ones(rows.sum()) if s == "nue" else features[density_column(s)][rows]
             c = fam.log_quadratic(dens, features[flux_column(s)][rows])
             if c is None:
-                raise ValueError(f"family {name!r} has no log-quadratic form; label it with label_moments")
+                raise ValueError(
+                    f"family {name!r} has no log-quadratic form; label it with label_moments"
+                )
             coef[rows, k] = c
     res = crossings_from_log_quadratic(coef, species_signs(species), n_mu)
     return {
@@ -160,7 +164,12 @@ def generate(
 
 
 def generation_metadata(
-    scheme: str, family: str, n: int, seed: int, unstable_fraction: float | None = None, n_mu: int = DEFAULT_N_MU
+    scheme: str,
+    family: str,
+    n: int,
+    seed: int,
+    unstable_fraction: float | None = None,
+    n_mu: int = DEFAULT_N_MU,
 ) -> dict[str, Any]:
     """Provenance stored with a generated table."""
     return {

@@ -68,7 +68,9 @@ def crossings_for_family(
             break
         coefs.append(c)
     else:
-        return crossings_from_log_quadratic(np.stack(coefs, axis=1), species_signs(species), n_mu, rtol)
+        return crossings_from_log_quadratic(
+            np.stack(coefs, axis=1), species_signs(species), n_mu, rtol
+        )
     # A family without a log-quadratic form: tabulate it (in chunks, to bound memory).
     mu = mu_grid(n_mu)
     n = np.asarray(number_density[species[0]]).size
@@ -77,7 +79,9 @@ def crossings_for_family(
     for lo in range(0, n, step):
         sl = slice(lo, lo + step)
         dist = {
-            s: fam.distribution(np.asarray(number_density[s])[sl], np.asarray(flux_factor[s])[sl], mu, s)
+            s: fam.distribution(
+                np.asarray(number_density[s])[sl], np.asarray(flux_factor[s])[sl], mu, s
+            )
             for s in species
         }
         scale = sum(dist.values())
@@ -90,9 +94,14 @@ def crossings_for_family(
     )
 
 
-def _moments_from_features(frame: pd.DataFrame, species: Sequence[str]) -> tuple[dict[str, NDArray[np.float64]], dict[str, NDArray[np.float64]]]:
+def _moments_from_features(
+    frame: pd.DataFrame, species: Sequence[str]
+) -> tuple[dict[str, NDArray[np.float64]], dict[str, NDArray[np.float64]]]:
     n = len(frame)
-    dens = {s: (np.ones(n) if s == "nue" else frame[density_column(s)].to_numpy(np.float64)) for s in species}
+    dens = {
+        s: (np.ones(n) if s == "nue" else frame[density_column(s)].to_numpy(np.float64))
+        for s in species
+    }
     flux = {s: frame[flux_column(s)].to_numpy(np.float64) for s in species}
     return dens, flux
 
@@ -135,7 +144,11 @@ def label_moments(
     depth = np.full(len(frame), np.nan)
     if valid.any():
         res = crossings_for_family(
-            family, {s: d[valid] for s, d in dens.items()}, {s: f[valid] for s, f in flux.items()}, n_mu, rtol
+            family,
+            {s: d[valid] for s, d in dens.items()},
+            {s: f[valid] for s, f in flux.items()},
+            n_mu,
+            rtol,
         )
         crossing[valid] = res.has_crossing
         n_cross[valid] = res.n_crossings

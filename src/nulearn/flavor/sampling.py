@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from nulearn.flavor.species import feature_names
 
-__all__ = ["FLUX_FACTOR_CAP", "SCHEME_RANGES", "SCHEMES", "sample_features"]
+__all__ = ["FLUX_FACTOR_CAP", "SCHEMES", "SCHEME_RANGES", "sample_features"]
 
 SCHEMES: tuple[str, ...] = ("original", "hierarchical", "xln")
 #: Largest flux factor any scheme produces (the cap rule: F = min(F, FLUX_FACTOR_CAP)).
@@ -32,7 +32,11 @@ FLUX_FACTOR_CAP = 0.999
 #: Human-readable ranges, also shown in the README and reports.
 SCHEME_RANGES: dict[str, dict[str, str]] = {
     "original": {"alpha": "U(0.03, 2.5)", "F_nue": "U(0, 1)", "F_nuebar": "U(0, 1)"},
-    "hierarchical": {"alpha": "U(0.03, 2.5)", "F_nuebar": "U(0, 1)", "F_nue": "U(0.6 F_nuebar, F_nuebar)"},
+    "hierarchical": {
+        "alpha": "U(0.03, 2.5)",
+        "F_nuebar": "U(0, 1)",
+        "F_nue": "U(0.6 F_nuebar, F_nuebar)",
+    },
     "xln": {
         "c": "U(-0.4, 0.4)",
         "F_nux": "U(0, 1)",
@@ -50,7 +54,9 @@ def _cap(flux: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.minimum(flux, FLUX_FACTOR_CAP)
 
 
-def sample_features(scheme: str, n: int, rng: np.random.Generator) -> dict[str, NDArray[np.float64]]:
+def sample_features(
+    scheme: str, n: int, rng: np.random.Generator
+) -> dict[str, NDArray[np.float64]]:
     """Draw ``n`` feature vectors of ``scheme``.
 
     Args:

@@ -30,7 +30,15 @@ ELN_SPECIES: tuple[str, ...] = ("nue", "nuebar")
 #: alpha = n_nuebar / n_nue; F_s = flux factor of species s.
 ELN_FEATURES: tuple[str, ...] = ("alpha", "F_nue", "F_nuebar")
 #: alpha_x = n_nux / n_nue, alpha_xbar = n_nuxbar / n_nue (arXiv:2310.03807 Sec. III C).
-XLN_FEATURES: tuple[str, ...] = ("alpha", "alpha_x", "alpha_xbar", "F_nue", "F_nuebar", "F_nux", "F_nuxbar")
+XLN_FEATURES: tuple[str, ...] = (
+    "alpha",
+    "alpha_x",
+    "alpha_xbar",
+    "F_nue",
+    "F_nuebar",
+    "F_nux",
+    "F_nuxbar",
+)
 
 _RATIO_OF = {"nue": None, "nuebar": "alpha", "nux": "alpha_x", "nuxbar": "alpha_xbar"}
 
@@ -65,7 +73,9 @@ def species_for_features(columns: tuple[str, ...] | list[str] | pd.Index) -> tup
     if set(ELN_FEATURES) <= cols:
         return ELN_SPECIES
     missing = sorted(set(ELN_FEATURES) - cols)
-    raise ValueError(f"feature table lacks columns {missing}; need {list(ELN_FEATURES)} (ELN) or {list(XLN_FEATURES)} (ELN-XLN)")
+    raise ValueError(
+        f"feature table lacks columns {missing}; need {list(ELN_FEATURES)} (ELN) or {list(XLN_FEATURES)} (ELN-XLN)"
+    )
 
 
 def features_from_moments(frame: pd.DataFrame) -> pd.DataFrame:

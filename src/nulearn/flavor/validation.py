@@ -16,7 +16,10 @@ def _first(bad: NDArray[np.bool_]) -> int:
 
 @overload
 def validate_moments(
-    number_density: ArrayLike, flux_factor: ArrayLike, species: str = ..., mask: Literal[False] = ...
+    number_density: ArrayLike,
+    flux_factor: ArrayLike,
+    species: str = ...,
+    mask: Literal[False] = ...,
 ) -> None: ...
 @overload
 def validate_moments(
@@ -44,7 +47,9 @@ def validate_moments(
     n = np.asarray(number_density, dtype=np.float64)
     f = np.asarray(flux_factor, dtype=np.float64)
     if n.shape != f.shape:
-        raise ValueError(f"{species}: number_density shape {n.shape} differs from flux_factor shape {f.shape}")
+        raise ValueError(
+            f"{species}: number_density shape {n.shape} differs from flux_factor shape {f.shape}"
+        )
     bad_n = ~np.isfinite(n) | (n <= 0)
     bad_f = ~np.isfinite(f) | (f < 0) | (f >= 1)
     if mask:
@@ -52,12 +57,12 @@ def validate_moments(
     if bad_n.any():
         i = _first(bad_n)
         raise ValueError(
-            f"{species}: number density must be finite and > 0; index {i} has {n.ravel()[i]!r}"
+            f"{species}: number density must be finite and > 0; index {i} has {float(n.ravel()[i])!r}"
         )
     if bad_f.any():
         i = _first(bad_f)
         raise ValueError(
-            f"{species}: flux factor must be finite and in [0, 1); index {i} has {f.ravel()[i]!r}"
+            f"{species}: flux factor must be finite and in [0, 1); index {i} has {float(f.ravel()[i])!r}"
         )
     return None
 

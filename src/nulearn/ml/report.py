@@ -35,7 +35,10 @@ def markdown_table(frame: pd.DataFrame, floatfmt: str = ".4g", index: bool = Fal
     df = frame.reset_index() if index else frame
     header = "| " + " | ".join(str(c) for c in df.columns) + " |"
     rule = "|" + "|".join("---" for _ in df.columns) + "|"
-    rows = ["| " + " | ".join(_fmt(v, floatfmt) for v in row) + " |" for row in df.itertuples(index=False)]
+    rows = [
+        "| " + " | ".join(_fmt(v, floatfmt) for v in row) + " |"
+        for row in df.itertuples(index=False)
+    ]
     return "\n".join([header, rule, *rows])
 
 
@@ -73,7 +76,9 @@ class Report:
         """Add a matplotlib figure; it is saved as ``figures/<name>.png`` on :meth:`write`."""
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
         self._figures.append((slug, fig))
-        self._blocks.append(f"![{caption or slug}](figures/{slug}.png)" + (f"\n\n*{caption}*" if caption else ""))
+        self._blocks.append(
+            f"![{caption or slug}](figures/{slug}.png)" + (f"\n\n*{caption}*" if caption else "")
+        )
 
     def markdown(self) -> str:
         """The report's Markdown text."""
