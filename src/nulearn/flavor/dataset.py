@@ -60,12 +60,20 @@ def write_dataset(
             grp.attrs["metadata"] = meta
             grp.attrs["columns"] = json.dumps(list(frame.columns))
             for col in frame.columns:
-                values = frame[col].to_numpy()
-                if values.dtype == object or isinstance(frame[col].dtype, pd.CategoricalDtype):
-                    values = frame[col].astype(str).to_numpy().astype("S")
-                grp.create_dataset(
+                series = frame[col]
+                attrs = {}
+                if isinstance(series.dtype, pd.CategoricalDtype):
+                    # Codes plus categories: compact, and read back as the same categorical.
+                    values = series.cat.codes.to_numpy()
+                    attrs["categories"] = json.dumps([str(c) for c in series.cat.categories])
+                elif series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+                    values = series.astype(str).to_numpy().astype("S")
+                else:
+                    values = series.to_numpy()
+                dset = grp.create_dataset(
                     col, data=values, compression="gzip", compression_opts=1, shuffle=True
                 )
+                dset.attrs.update(attrs)
     else:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         schema_meta = dict(table.schema.metadata or {})
@@ -96,10 +104,15 @@ def read_dataset(path: str | Path, columns: list[str] | None = None) -> Dataset:
             missing = [c for c in cols if c not in grp]
             if missing:
                 raise ValueError(f"{src}: missing columns {missing}; present: {all_cols}")
-            data = {}
+            data: dict[str, Any] = {}
             for c in cols:
                 v = grp[c][()]
-                data[c] = v.astype(str) if v.dtype.kind == "S" else v
+                if "categories" in grp[c].attrs:
+                    data[c] = pd.Categorical.from_codes(
+                        v, categories=json.loads(grp[c].attrs["categories"])
+                    )
+                else:
+                    data[c] = v.astype(str) if v.dtype.kind == "S" else v
             meta = json.loads(grp.attrs.get("metadata", "{}"))
         return Dataset(pd.DataFrame(data), meta)
     try:

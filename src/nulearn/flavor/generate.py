@@ -7,13 +7,14 @@ are compiled and run on all cores.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from nulearn import __version__
-from nulearn.flavor.crossings import DEFAULT_N_MU
+from nulearn.flavor.crossings import DEFAULT_N_MU, crossings_from_log_quadratic
 from nulearn.flavor.families import get_family
 from nulearn.flavor.labelling import species_signs
 from nulearn.flavor.sampling import FLUX_FACTOR_CAP, SCHEMES, sample_features
@@ -25,38 +26,47 @@ FAMILY_CHOICES: tuple[str, ...] = ("maxent", "gaussian", "mix")
 DEFAULT_CHUNK = 1 << 18
 
 
-def _families_for(family: str, n: int, rng: np.random.Generator) -> np.ndarray:
+#: Family of each sample, stored as a categorical column with these categories.
+_FAMILY_CATEGORIES: tuple[str, ...] = ("maxent", "gaussian")
+
+
+def _family_codes(family: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Index into _FAMILY_CATEGORIES per sample, shape (n,), int8."""
     if family == "mix":
         # 50/50: all species of one sample share its family.
-        return np.where(rng.random(n) < 0.5, "maxent", "gaussian")
-    if family in ("maxent", "gaussian"):
-        return np.full(n, family)
+        return (rng.random(n) >= 0.5).astype(np.int8)
+    if family in _FAMILY_CATEGORIES:
+        return np.full(n, _FAMILY_CATEGORIES.index(family), dtype=np.int8)
     raise ValueError(f"unknown family {family!r}; expected one of {FAMILY_CHOICES}")
 
 
 def label_chunk(
-    features: dict[str, np.ndarray], families: np.ndarray, n_mu: int = DEFAULT_N_MU
+    features: dict[str, np.ndarray],
+    family_codes: np.ndarray,
+    families: Sequence[str] = _FAMILY_CATEGORIES,
+    n_mu: int = DEFAULT_N_MU,
 ) -> dict[str, np.ndarray]:
     """Crossing labels for sampled features, each sample under its own family.
 
     Args:
         features: feature name -> (n,) array (ELN or ELN-XLN set).
-        families: (n,) family name per sample.
+        family_codes: (n,) integer index into ``families`` per sample.
+        families: family names the codes refer to.
         n_mu: grid points for the sign search.
 
     Returns:
         ``crossing`` (int8), ``n_crossings`` (int16) and ``depth`` (float64), each (n,).
     """
-    from nulearn.flavor.crossings import crossings_from_log_quadratic
-
     species = species_for_features(list(features))
-    n = families.size
+    n = family_codes.size
     coef = np.empty((n, len(species), 3))
-    for name in np.unique(families):
-        fam = get_family(str(name))
-        rows = families == name
+    for code, name in enumerate(families):
+        rows = family_codes == code
+        if not rows.any():
+            continue
+        fam = get_family(name)
         for k, s in enumerate(species):
-            dens = np.ones(rows.sum()) if s == "nue" else features[density_column(s)][rows]
+            dens = np.ones(int(rows.sum())) if s == "nue" else features[density_column(s)][rows]
             c = fam.log_quadratic(dens, features[flux_column(s)][rows])
             if c is None:
                 raise ValueError(
@@ -74,10 +84,10 @@ def label_chunk(
 def _chunk(scheme: str, family: str, n: int, seed: int, index: int, n_mu: int) -> pd.DataFrame:
     rng = np.random.default_rng([seed, index])
     feats = sample_features(scheme, n, rng)
-    fams = _families_for(family, n, rng)
-    labels = label_chunk(feats, fams, n_mu)
+    codes = _family_codes(family, n, rng)
+    labels = label_chunk(feats, codes, _FAMILY_CATEGORIES, n_mu)
     frame = pd.DataFrame(feats)
-    frame["family"] = fams
+    frame["family"] = pd.Categorical.from_codes(codes, categories=pd.Index(_FAMILY_CATEGORIES))
     for k, v in labels.items():
         frame[k] = v
     return frame
