@@ -299,16 +299,58 @@ def _exact_depth(
     return min(pos, neg) / (pos + neg)
 
 
+@njit(cache=True)
+def _sign_changes(
+    g: np.ndarray, total: np.ndarray, rtol: float, h: float, cuts: np.ndarray
+) -> tuple[int, int]:
+    """Sign changes of g on the uniform grid mu_j = -1 + j h; |g_j| <= rtol total_j counts as zero.
+
+    Records the crossing angles (linear zero between the bracketing nonzero points) in ``cuts`` and
+    returns (count, sign of G on the first nonzero point).
+    """
+    count = 0
+    last_sign = 0
+    last_j = -1
+    first = 0
+    for j in range(g.size):
+        gj = g[j]
+        thr = rtol * total[j]
+        if gj > thr:
+            sj = 1
+        elif gj < -thr:
+            sj = -1
+        else:
+            continue
+        if last_sign == 0:
+            first = sj
+        elif sj != last_sign:
+            ga = g[last_j]
+            if count < cuts.size:
+                cuts[count] = -1.0 + h * (last_j + (j - last_j) * ga / (ga - gj))
+            count += 1
+        last_sign = sj
+        last_j = j
+    return count, first
+
+
+@njit(cache=True)
+def _one_signed(g: np.ndarray, total: np.ndarray, rtol: float) -> bool:
+    """True when every grid value has the same definite sign: no crossing, nothing more to do."""
+    npos = 0
+    nneg = 0
+    for j in range(g.size):
+        thr = rtol * total[j]
+        npos += g[j] > thr
+        nneg += g[j] < -thr
+    return npos == g.size or nneg == g.size
+
+
 @njit(cache=True, parallel=True)
 def _log_quadratic_rows(
     coef: np.ndarray, signs: np.ndarray, n_mu: int, rtol: float, n_angles: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = coef.shape[0]
     h = 2.0 / (n_mu - 1)
-    mu = np.empty(n_mu)
-    for j in range(n_mu):
-        mu[j] = -1.0 + j * h
-    mu[n_mu - 1] = 1.0
     counts = np.zeros(n, dtype=np.int32)
     depths = np.zeros(n)
     angles = np.full((n, n_angles), np.nan)
@@ -319,45 +361,23 @@ def _log_quadratic_rows(
         g = np.empty((n_mu, _LOCKSTEP))
         total = np.empty((n_mu, _LOCKSTEP))
         _fill_block(coef, rows, signs, n_mu, g, total)
-        thr = np.empty(n_mu)
-        no_seg = np.zeros(n_mu - 1)
         cuts = np.empty(_MAX_INTERNAL_ANGLES)
         for k in range(rows.size):
             # Zero threshold relative to the local sum of the distributions, not to G: G may cancel
             # to rounding noise (identical species), which must not count as a crossing, while a
             # genuine crossing far in the tail of every distribution still does.
-            for j in range(n_mu):
-                thr[j] = rtol * total[j, k]
             gk = g[:, k]
-            if _one_signed(gk, thr):
+            tk = total[:, k]
+            if _one_signed(gk, tk, rtol):
                 continue
-            c, _ = _scan(gk, no_seg, mu, thr, cuts)
+            c, first = _sign_changes(gk, tk, rtol, h, cuts)
             row = rows[k]
             counts[row] = c
             for a in range(min(c, n_angles)):
                 angles[row, a] = cuts[a]
             if 0 < c <= _MAX_INTERNAL_ANGLES:
-                first = 0
-                for j in range(n_mu):
-                    if gk[j] > thr[j]:
-                        first = 1
-                        break
-                    if gk[j] < -thr[j]:
-                        first = -1
-                        break
                 depths[row] = _exact_depth(coef, row, signs, cuts, c, first)
     return counts, depths, angles
-
-
-@njit(cache=True)
-def _one_signed(g: np.ndarray, thr: np.ndarray) -> bool:
-    """True when every grid value has the same definite sign: no crossing, nothing more to do."""
-    npos = 0
-    nneg = 0
-    for j in range(g.size):
-        npos += g[j] > thr[j]
-        nneg += g[j] < -thr[j]
-    return npos == g.size or nneg == g.size
 
 
 def crossings_from_log_quadratic(
