@@ -1,9 +1,106 @@
-"""``nulearn detector ...`` commands."""
+"""``nulearn detector ...`` commands: a thin layer over :mod:`nulearn.detector.cvn`.
+
+``train`` cross-validates the multi-view CNN against the hand-feature BDT and writes a run
+folder; ``evaluate`` and ``explain`` read that folder and write Markdown reports with figures.
+"""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
 
 import typer
 
 __all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True)
+app.add_typer(
+    __import__("nulearn.cli.detector_tpc", fromlist=["app"]).app, name="tpc"
+)  # issue 10 (TPC)
+
+
+@app.command()
+def train(
+    out: Path = typer.Option(Path("runs/detector-cvn"), help="Run folder to write."),
+    data: Path | None = typer.Option(
+        None, help="DUNE CVN sample folder (default $NULEARN_DUNE_CVN or ../shared/data/dune-cvn)."
+    ),
+    per_class: int | None = typer.Option(
+        None, min=2, help="Events per flavour class (default all)."
+    ),
+    folds: int = typer.Option(5, min=2, help="k of the k-fold cross-validation."),
+    max_epochs: int = typer.Option(
+        25, min=1, help="CNN epoch limit per fold (early stopping ends sooner)."
+    ),
+    patience: int = typer.Option(5, min=1, help="Early-stopping patience in epochs."),
+    ensemble: int = typer.Option(
+        2, min=0, help="Extra CNNs for the deep ensemble (trained on fold 0)."
+    ),
+    tune_trials: int = typer.Option(
+        0, min=0, help="Optuna trials before training (0: use defaults)."
+    ),
+    image_size: int = typer.Option(
+        48, min=8, max=500, help="Pixels per view side after crop and pooling."
+    ),
+    threads: int = typer.Option(1, min=1, help="PyTorch CPU threads."),
+    seed: int = typer.Option(0, help="Master seed."),
+) -> None:
+    """Cross-validate the multi-view CNN and the hand-feature BDT on the same folds."""
+    from nulearn.detector.cvn.data import PixelMapConfig
+    from nulearn.detector.cvn.pipeline import CVNSettings, run_study
+
+    pool = max(1, 480 // image_size)
+    settings = CVNSettings(
+        data_dir=None if data is None else str(data),
+        per_class=per_class,
+        n_folds=folds,
+        max_epochs=max_epochs,
+        patience=patience,
+        ensemble_members=ensemble,
+        tune_trials=tune_trials,
+        num_threads=threads,
+        seed=seed,
+    )
+    settings = replace(
+        settings,
+        pixels=PixelMapConfig(
+            crop_wires=pool * image_size, crop_ticks=pool * image_size, pool=pool
+        ),
+    )
+    run = run_study(settings, out)
+    s = run.summary
+    cnn = sum(s["cnn_fold_accuracy"]) / len(s["cnn_fold_accuracy"])
+    bdt = sum(s["baseline_fold_accuracy"]) / len(s["baseline_fold_accuracy"])
+    typer.echo(
+        f"{s['n_events']} events, {folds} folds, images {s['image_shape']}: "
+        f"CNN accuracy {cnn:.3f}, BDT accuracy {bdt:.3f} (fold means); training {s['train_seconds']:.0f} s -> {out}"
+    )
+
+
+@app.command()
+def evaluate(
+    run: Path = typer.Option(Path("runs/detector-cvn"), help="Run folder written by `train`."),
+    out: Path = typer.Option(Path("reports/detector"), help="Report folder."),
+    mc_samples: int = typer.Option(10, min=1, help="MC-dropout passes."),
+) -> None:
+    """Efficiency, purity, confusion, ROC, energy dependence, calibration and OOD uncertainty."""
+    from nulearn.detector.cvn.pipeline import load_run
+    from nulearn.detector.cvn.report import evaluation_report
+
+    path = evaluation_report(load_run(run), mc_samples=mc_samples).write(out)
+    typer.echo(f"report -> {path}")
+
+
+@app.command()
+def explain(
+    run: Path = typer.Option(Path("runs/detector-cvn"), help="Run folder written by `train`."),
+    out: Path = typer.Option(Path("reports/detector-explain"), help="Report folder."),
+    per_class: int = typer.Option(1, min=1, help="Events per class to attribute."),
+    tsne: bool = typer.Option(True, help="Also draw a t-SNE embedding (PCA always)."),
+) -> None:
+    """Saliency, integrated gradients, occlusion maps and feature embeddings as figures."""
+    from nulearn.detector.cvn.pipeline import load_run
+    from nulearn.detector.cvn.report import explanation_report
+
+    path = explanation_report(load_run(run), per_class=per_class, tsne=tsne).write(out)
+    typer.echo(f"report -> {path}")

@@ -78,7 +78,8 @@ def label_cmd(
     ds = read_dataset(inp)
     frame = ds.frame
     if "alpha" not in frame.columns and "n_nue" in frame.columns:
-        frame = frame.join(features_from_moments(frame))
+        feats = features_from_moments(frame)
+        frame = frame.drop(columns=[c for c in feats.columns if c in frame.columns]).join(feats)
     t0 = time.perf_counter()
     labelled = label_moments(frame, family, n_mu=n_mu, on_invalid="mask" if mask_invalid else "raise")
     elapsed = time.perf_counter() - t0
@@ -392,3 +393,431 @@ def snapshot_cmd(
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
     typer.echo(f"wrote {path}: grid {tuple(shape)}, datasets /n_<species>, /F_<species> ({dtype})")
+
+
+# -- growth rates and three-dimensional moments (issue 7) -----------------------------------------
+@app.command("growth")
+def growth_cmd(
+    inp: Path = typer.Option(
+        ...,
+        "--in",
+        help="Moments (.parquet/.h5: features or n_*, F_*) or distributions (.npz: eln, mu).",
+    ),
+    out: Path = typer.Option(
+        ..., help="Output table (.parquet or .h5) with the growth-rate columns."
+    ),
+    family: str = typer.Option("maxent", help="Family closing the moments: maxent or gaussian."),
+    n_beams: int = typer.Option(24, min=2, help="Gauss-Legendre beams of the dispersion relation."),
+    n_k: int = typer.Option(64, min=3, help="Coarse wavenumber grid points."),
+    n_nue_cm3: float | None = typer.Option(
+        None, "--n-nue-cm3", min=0.0, help="nu_e density in cm^-3 for rates in 1/s."
+    ),
+) -> None:
+    """Fast-instability growth rates (max over k of Im omega, m = 0 and m = 1) from moments or G(mu)."""
+    import numpy as np
+    import pandas as pd
+
+    from nulearn.flavor.dataset import read_dataset, write_dataset
+    from nulearn.flavor.stability import (
+        StabilityConfig,
+        growth_rate,
+        growth_rate_per_second,
+        growth_table,
+    )
+
+    config = StabilityConfig(n_beams=n_beams, n_k=n_k)
+    t0 = time.perf_counter()
+    try:
+        if inp.suffix.lower() == ".npz":
+            with np.load(inp) as data:
+                if "eln" not in data or "mu" not in data:
+                    raise ValueError(
+                        f"{inp}: an .npz input needs arrays 'eln' (n_cells, n_mu) and 'mu' (n_mu,)"
+                    )
+                frame = growth_rate(data["eln"], data["mu"], config).to_frame()
+            if n_nue_cm3 is not None:
+                frame["growth_rate_per_s"] = growth_rate_per_second(
+                    frame["growth_rate"].to_numpy(), n_nue_cm3
+                )
+            meta: dict[str, object] = {"source": str(inp)}
+        else:
+            ds = read_dataset(inp)
+            frame = growth_table(ds.frame, family, config, n_nue_cm3)
+            meta = dict(ds.metadata)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    elapsed = time.perf_counter() - t0
+    write_dataset(
+        pd.DataFrame(frame), out, {**meta, "growth": {"family": family, **config.to_dict()}}
+    )
+    unstable = frame["growth_rate"] > 0
+    median = float(frame.loc[unstable, "growth_rate"].median()) if unstable.any() else 0.0
+    typer.echo(
+        f"wrote growth rates of {len(frame):,} cells to {out} ({elapsed:.2f} s, "
+        f"{1e3 * elapsed / max(len(frame), 1):.2f} ms/cell); unstable fraction {unstable.mean():.4f}, "
+        f"median growth rate {median:.4g} sqrt(2) G_F n_nue"
+    )
+
+
+@app.command("study")
+def study_cmd(
+    out: Path = typer.Option(..., help="Report folder (report.md, figures/, tables as CSV)."),
+    realistic: Path | None = typer.Option(
+        None, help="Realistic table from `nulearn flavor transport` (default: solve --profiles now)."
+    ),
+    profiles: int = typer.Option(200, "--profiles", min=2, help="Profiles to solve when --realistic is not given."),
+    n_artificial: int = typer.Option(60_000, min=100, help="Rows per artificial training set."),
+    seed: int = typer.Option(0, help="Master seed (artificial data, profile split, models)."),
+    config: Path | None = typer.Option(None, help="StudyConfig YAML (overrides the options above)."),
+) -> None:
+    """Artificial-to-realistic study (arXiv:2310.03807 Tables I-III, analytic tests, DANN, I2/I3)."""
+    from nulearn.flavor.realistic_study import StudyConfig, run_study, study_report
+
+    if config is not None:
+        cfg = StudyConfig.from_yaml(config.read_text())
+    else:
+        cfg = StudyConfig(
+            n_artificial=n_artificial,
+            n_profiles=profiles,
+            realistic_path=None if realistic is None else str(realistic),
+            seed=seed,
+        )
+    result = run_study(cfg)
+    path = study_report(result).write(out)
+    for name, table in result.tables.items():
+        table.to_csv(out / f"{name}.csv", index=False)
+    (out / "study_config.yaml").write_text(cfg.to_yaml())
+    typer.echo(f"wrote {path} ({result.notes['study_seconds']:.0f} s)")
+    for key, value in result.notes.get("targets", {}).items():
+        typer.echo(f"  {key}: {value}")
+
+
+@app.command("label3d")
+def label3d_cmd(
+    inp: Path = typer.Option(
+        ..., "--in", help="3D moments (.parquet/.h5): n_<s>, flux_x_<s>, flux_y_<s>, flux_z_<s>."
+    ),
+    out: Path = typer.Option(
+        ..., help="Output table: input + rotation-invariant features + crossing, depth."
+    ),
+    n_directions: int = typer.Option(2000, min=1000, help="Fibonacci directions on the sphere."),
+) -> None:
+    """The analytic 3D maximum-entropy crossing test from number densities and flux vectors."""
+    from nulearn.flavor.dataset import read_dataset, write_dataset
+    from nulearn.flavor.moments3d import features_from_moments3d, label_moments3d
+
+    ds = read_dataset(inp)
+    t0 = time.perf_counter()
+    try:
+        labels = label_moments3d(ds.frame, n_directions=n_directions)
+        features = features_from_moments3d(ds.frame)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    elapsed = time.perf_counter() - t0
+    frame = ds.frame.drop(
+        columns=[c for c in (*features.columns, *labels.columns) if c in ds.frame.columns]
+    )
+    write_dataset(
+        frame.join(features).join(labels),
+        out,
+        {**ds.metadata, "labelled_by": "analytic 3D maxent test", "n_directions": n_directions},
+    )
+    typer.echo(
+        f"labelled {len(labels):,} cells in {elapsed:.2f} s ({len(labels) / max(elapsed, 1e-9):,.0f} cells/s); "
+        f"unstable fraction {labels['crossing'].mean():.4f}"
+    )
+
+
+@app.command("generate3d")
+def generate3d_cmd(
+    n: int = typer.Option(10_000, "--n", min=1, help="Number of cells."),
+    out: Path = typer.Option(..., help="Output table (.parquet or .h5)."),
+    scheme: str = typer.Option(
+        "xln", help="1D scheme for densities and flux magnitudes: original, hierarchical, xln."
+    ),
+    spread: float = typer.Option(
+        0.3, min=0.0, help="Spread of flux directions around a common axis (0: aligned)."
+    ),
+    seed: int = typer.Option(0, help="Seed."),
+    n_directions: int = typer.Option(2000, min=1000, help="Fibonacci directions of the labels."),
+) -> None:
+    """Random 3D moments with invariant features and analytic 3D maxent crossing labels."""
+    from nulearn.flavor.dataset import write_dataset
+    from nulearn.flavor.moments3d import generate3d
+
+    try:
+        frame = generate3d(
+            n, seed, scheme=scheme, direction_spread=spread, n_directions=n_directions
+        )
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    meta = {
+        "scheme": scheme,
+        "direction_spread": spread,
+        "seed": seed,
+        "n_directions": n_directions,
+        "moments": "3d",
+    }
+    write_dataset(frame, out, meta)
+    typer.echo(
+        f"wrote {len(frame):,} cells to {out}; unstable fraction {frame['crossing'].mean():.4f}"
+    )
+
+
+# -- classifiers, evaluation, reproduction (issue 3) ----------------------------------------------
+def _training_features(
+    frame: pd.DataFrame, metadata: dict[str, object], features: str | None
+) -> tuple[tuple[str, ...], str | None]:
+    """Feature columns (in order) and scheme: --features, else the dataset's metadata, else inferred."""
+    from nulearn.flavor.species import ELN_FEATURES, XLN_FEATURES, species_for_features
+
+    scheme = metadata.get("scheme")
+    scheme_name = str(scheme) if scheme is not None else None
+    if features:
+        return tuple(f.strip() for f in features.split(",") if f.strip()), scheme_name
+    meta_features = metadata.get("features")
+    if isinstance(meta_features, list) and meta_features:
+        return tuple(str(f) for f in meta_features), scheme_name
+    try:
+        species = species_for_features(frame.columns)
+    except ValueError as err:
+        raise typer.BadParameter(f"{err}; or name the columns with --features a,b,c") from err
+    return (XLN_FEATURES if len(species) == 4 else ELN_FEATURES), scheme_name
+
+
+@app.command("train")
+def train_cmd(
+    model: str = typer.Option(..., help="Model: lr, knn, svm, tree, gbt or mlp."),
+    data: Path = typer.Option(..., help="Labelled training table (.parquet or .h5)."),
+    out: Path = typer.Option(..., help="Model directory to write (estimator + card.yaml)."),
+    degree: int = typer.Option(2, min=1, help="Polynomial degree n of lr."),
+    config: Path | None = typer.Option(
+        None, help="YAML hyperparameter overrides (MLPConfig YAML for mlp)."
+    ),
+    features: str | None = typer.Option(
+        None, help="Comma-separated feature columns (default: the dataset's)."
+    ),
+    label: str = typer.Option("crossing", help="Label column (0/1)."),
+    val_fraction: float = typer.Option(
+        0.1, min=0.0, max=0.9, help="Held-out share for the card's validation scores."
+    ),
+    seed: int = typer.Option(0, help="Seed of the split and the model."),
+) -> None:
+    """Train a crossing classifier and save it with a model card."""
+    from nulearn.flavor.dataset import read_dataset
+    from nulearn.flavor.models import MODEL_NAMES, train_carded_model
+    from nulearn.ml.model_card import save_model
+
+    if model not in MODEL_NAMES:
+        raise typer.BadParameter(
+            f"unknown model {model!r}; allowed: {', '.join(MODEL_NAMES)}", param_hint="--model"
+        )
+    ds = read_dataset(data)
+    feats, scheme = _training_features(ds.frame, ds.metadata, features)
+    try:
+        carded = train_carded_model(
+            model,
+            ds.frame,
+            feats,
+            label=label,
+            degree=degree,
+            config=config,
+            val_fraction=val_fraction,
+            random_state=seed,
+            scheme=scheme,
+            extra={"data": str(data), "family": ds.metadata.get("family")},
+        )
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    save_model(carded.estimator, carded.card, out)
+    m = carded.card.metrics
+    typer.echo(
+        f"trained {model} on {carded.card.n_train:,} samples, features {list(feats)} ({m['train_seconds']:.2f} s)"
+    )
+    if "validation" in m:
+        typer.echo(
+            f"  validation accuracy {m['validation']['accuracy']:.4f} on {m['validation']['n_samples']:,} samples"
+        )
+    if "validation_bayes_ceiling" in m:
+        c = m["validation_bayes_ceiling"]
+        typer.echo(
+            f"  Bayes ceiling: accuracy {c['accuracy']:.4f}, F1(crossing) {c['f1_crossing']:.4f}"
+        )
+    typer.echo(f"wrote {out}")
+
+
+@app.command("predict")
+def predict_cmd(
+    model_dir: Path = typer.Argument(
+        ..., help="Model directory written by `nulearn flavor train`."
+    ),
+    inp: Path = typer.Option(
+        ..., "--in", help="Table with the model's feature columns, in the card's order."
+    ),
+    out: Path = typer.Option(
+        ..., help="Output table: the input plus p_crossing and crossing_pred."
+    ),
+    threshold: float | None = typer.Option(
+        None, min=0.0, max=1.0, help="Decision threshold p_c (default: the card's)."
+    ),
+) -> None:
+    """Predict P(crossing) for every row; refuses tables with missing or reordered features."""
+    from nulearn.flavor.dataset import read_dataset, write_dataset
+    from nulearn.ml.model_card import ModelCardError, load_model
+
+    try:
+        carded = load_model(model_dir)
+    except ModelCardError as err:
+        raise typer.BadParameter(str(err), param_hint="MODEL_DIR") from err
+    ds = read_dataset(inp)
+    t0 = time.perf_counter()
+    try:
+        p = carded.predict_proba(ds.frame)[:, 1]
+    except ModelCardError as err:
+        raise typer.BadParameter(str(err), param_hint="--in") from err
+    elapsed = time.perf_counter() - t0
+    p_c = carded.card.threshold if threshold is None else threshold
+    frame = ds.frame.copy()
+    frame["p_crossing"] = p
+    frame["crossing_pred"] = (p >= p_c).astype("int8")
+    write_dataset(
+        frame,
+        out,
+        {
+            **ds.metadata,
+            "predicted_by": str(model_dir),
+            "model": carded.card.model,
+            "threshold": p_c,
+        },
+    )
+    typer.echo(
+        f"predicted {len(frame):,} rows with {carded.card.model} in {elapsed:.3f} s "
+        f"({1e6 * elapsed / max(len(frame), 1):.2f} µs/row); predicted crossing fraction {frame['crossing_pred'].mean():.4f}"
+    )
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    model_dir: Path = typer.Argument(
+        ..., help="Model directory written by `nulearn flavor train`."
+    ),
+    data: Path = typer.Option(..., help="Labelled test table (never the training data)."),
+    where: list[str] = typer.Option(
+        [], help="Feature range COL=LOW:HIGH (repeatable), e.g. F_nuebar=:0.3."
+    ),
+    threshold: float | None = typer.Option(
+        None, min=0.0, max=1.0, help="Decision threshold p_c (default: the card's)."
+    ),
+    out: Path | None = typer.Option(
+        None, help="Folder for a Markdown report with ROC/PR curves and the p_c sweep."
+    ),
+) -> None:
+    """Score a saved model on labelled data, beside the data's Bayes ceiling."""
+    from nulearn.flavor.ceiling import bayes_ceiling
+    from nulearn.flavor.dataset import read_dataset
+    from nulearn.flavor.evaluation import evaluate_model, parse_ranges, select_range
+    from nulearn.ml.model_card import ModelCardError, load_model
+
+    try:
+        carded = load_model(model_dir)
+        frame = read_dataset(data).frame
+        label = carded.card.label
+        frame = frame[frame[label].isin((0, 1))] if label in frame.columns else frame
+        if where:
+            frame = select_range(frame, parse_ranges(where))
+        if len(frame) == 0:
+            raise ValueError("no labelled rows left to evaluate (check --where)")
+        ev = evaluate_model(
+            carded,
+            frame,
+            carded.feature_names,
+            label=label,
+            threshold=carded.card.threshold if threshold is None else threshold,
+            name=carded.card.model,
+        )
+    except (ModelCardError, ValueError) as err:
+        raise typer.BadParameter(str(err)) from err
+    ceiling = bayes_ceiling(frame) if "family" in frame.columns else None
+    typer.echo(
+        f"{carded.card.model} on {ev.n_test:,} samples (p_c = {ev.threshold}): accuracy {ev.accuracy:.4f}, ROC AUC {ev.roc.area:.4f}"
+    )
+    typer.echo(ceiling.describe() if ceiling else "Bayes ceiling: unknown (no 'family' column)")
+    typer.echo(ev.scores.per_class.round(4).to_string())
+    typer.echo(f"confusion (rows true, columns predicted): {ev.scores.confusion.tolist()}")
+    typer.echo(f"inference {1e6 * (ev.infer_seconds or 0.0) / max(ev.n_test, 1):.2f} µs/sample")
+    if out is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from nulearn.ml.report import Report
+
+        rep = Report(f"Evaluation of {model_dir}")
+        rep.text(
+            f"Data: `{data}`"
+            + (f", range {', '.join(where)}" if where else "")
+            + f"; {ev.n_test:,} samples."
+        )
+        rep.text(f"Accuracy {ev.accuracy:.4f}. " + (ceiling.describe() if ceiling else ""))
+        rep.table(ev.scores.per_class.reset_index(), caption="Per-class scores")
+        rep.table(ev.sweep, caption="Threshold sweep p_c (crossing class)")
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 4))
+        a1.plot(ev.roc.x, ev.roc.y)
+        a1.set(
+            xlabel="false-positive rate",
+            ylabel="true-positive rate",
+            title=f"ROC (AUC {ev.roc.area:.3f})",
+        )
+        a2.plot(ev.pr.x, ev.pr.y)
+        a2.set(xlabel="recall", ylabel="precision", title=f"PR (AP {ev.pr.area:.3f})")
+        rep.figure(fig, "roc_pr", "ROC and precision-recall curves")
+        typer.echo(f"wrote {rep.write(out)}")
+
+
+@app.command("reproduce")
+def reproduce_cmd(
+    out: Path = typer.Option(Path("reports/flavor"), help="Report folder (report.md + figures/)."),
+    full: bool = typer.Option(
+        False, "--full", help="The papers' data sizes (much longer than the default)."
+    ),
+    size: int | None = typer.Option(
+        None, min=100, help="Samples per dataset (overrides the default sizes; for quick looks)."
+    ),
+    seed: int = typer.Option(0, help="Master seed."),
+    jobs: int = typer.Option(2, min=1, help="Parallel training processes."),
+    models: str | None = typer.Option(
+        None, help="Comma-separated model keys for the tables (default: lr2,knn,svm,tree,gbt,gbt_closure,mlp)."
+    ),
+) -> None:
+    """Regenerate Tables I-IV and Figs. 1-3 of arXiv:2310.03807 with Bayes ceilings, in one report."""
+    import dataclasses
+
+    from nulearn.flavor.reproduce import ReproduceConfig, reproduce, write_report
+
+    if full and size is not None:
+        raise typer.BadParameter("--full and --size exclude each other")
+    cfg = (
+        ReproduceConfig.full()
+        if full
+        else (ReproduceConfig.sized(size) if size else ReproduceConfig())
+    )
+    overrides: dict[str, object] = {"seed": seed, "n_jobs": jobs}
+    if models:
+        keys = tuple(m.strip() for m in models.split(",") if m.strip())
+        overrides["models"] = keys
+        overrides["single_models"] = tuple(k for k in keys if k != "svm") or keys
+    try:
+        cfg = dataclasses.replace(cfg, **overrides)  # type: ignore[arg-type]
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--models") from err
+    t0 = time.perf_counter()
+    result = reproduce(cfg, progress=True)
+    path = write_report(result, out)
+    acc = result.accuracy_table()
+    sel = acc[(acc["train"] == "xln") & (acc["test"] == "xln_test")]
+    ceiling = result.ceilings["xln_test"]
+    typer.echo(f"ELN-XLN test accuracy ({ceiling.describe()}):")
+    for model_key, accuracy in zip(sel["model"].tolist(), sel["accuracy"].tolist(), strict=True):
+        typer.echo(f"  {model_key:6s} {100 * float(accuracy):6.2f}%")
+    typer.echo(f"wrote {path} ({time.perf_counter() - t0:.1f} s)")

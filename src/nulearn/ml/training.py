@@ -7,6 +7,7 @@ are configured here once, from a :class:`TrainerConfig`.
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -17,7 +18,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 
-__all__ = ["TrainerConfig", "fit", "make_trainer", "seed_everything"]
+__all__ = ["RestoreBestWeights", "TrainerConfig", "fit", "make_trainer", "seed_everything"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class TrainerConfig:
         checkpoint_dir: where the best checkpoint goes; ``None`` keeps none on disk.
         gradient_clip_val: clip gradient norm at this value (``None``: no clipping).
         num_threads: CPU threads for PyTorch (``None``: leave PyTorch's default).
+        mode: ``"min"`` or ``"max"``: whether a smaller or a larger ``monitor`` is better.
+        restore_best: keep the best weights in memory and load them when training ends, so that
+            early stopping returns the best epoch's model even without a checkpoint on disk.
+        extra: free-form settings recorded with the run (not used by the loop).
     """
 
     max_epochs: int = 50
@@ -49,11 +54,59 @@ class TrainerConfig:
     checkpoint_dir: str | None = None
     gradient_clip_val: float | None = None
     num_threads: int | None = None
+    mode: str = "min"
+    restore_best: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form, for YAML and model cards."""
         return asdict(self)
+
+
+class RestoreBestWeights(Callback):
+    """Remember the weights of the best validation epoch and load them when fitting ends.
+
+    A ``ModelCheckpoint`` does the same through the disk; this keeps a CPU copy of the
+    ``state_dict`` in memory instead, which is cheap for the small models trained here.
+
+    Args:
+        monitor: logged metric to watch.
+        mode: ``"min"`` or ``"max"``.
+    """
+
+    def __init__(self, monitor: str = "val_loss", mode: str = "min") -> None:
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        self.monitor = monitor
+        self.mode = mode
+        self.best_score: float | None = None
+        self.best_epoch: int | None = None
+        self._best_state: dict[str, torch.Tensor] | None = None
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        value = trainer.callback_metrics.get(self.monitor)
+        if value is None:
+            return
+        score = float(value)
+        if score != score:  # NaN never counts as an improvement
+            return
+        better = (
+            self.best_score is None
+            or (self.mode == "min" and score < self.best_score)
+            or (self.mode == "max" and score > self.best_score)
+        )
+        if better:
+            self.best_score = score
+            self.best_epoch = trainer.current_epoch
+            self._best_state = {
+                k: v.detach().to("cpu", copy=True) for k, v in pl_module.state_dict().items()
+            }
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._best_state is not None:
+            pl_module.load_state_dict(self._best_state)
 
 
 def seed_everything(seed: int) -> None:
@@ -65,16 +118,20 @@ def make_trainer(config: TrainerConfig, callbacks: list[Callback] | None = None)
     """Build a Lightning ``Trainer`` with early stopping and (optionally) best-model checkpointing."""
     if config.num_threads is not None:
         torch.set_num_threads(config.num_threads)
+    if config.mode not in ("min", "max"):
+        raise ValueError(f"TrainerConfig.mode must be 'min' or 'max', got {config.mode!r}")
     cbs: list[Callback] = [
-        EarlyStopping(monitor=config.monitor, patience=config.patience, mode="min"),
+        EarlyStopping(monitor=config.monitor, patience=config.patience, mode=config.mode),
     ]
+    if config.restore_best and config.checkpoint_dir is None:
+        cbs.append(RestoreBestWeights(monitor=config.monitor, mode=config.mode))
     if config.checkpoint_dir is not None:
         Path(config.checkpoint_dir).mkdir(parents=True, exist_ok=True)
         cbs.append(
             ModelCheckpoint(
                 dirpath=config.checkpoint_dir,
                 monitor=config.monitor,
-                mode="min",
+                mode=config.mode,
                 save_top_k=1,
                 save_last=True,
             )
@@ -85,6 +142,15 @@ def make_trainer(config: TrainerConfig, callbacks: list[Callback] | None = None)
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=r".*LitLogger.*")
     warnings.filterwarnings("ignore", message=r".*GPU available but not used.*")
+    warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
+    if not config.progress_bar:
+        # Lightning's info lines (device summary, tips, "stopped: max_epochs reached") go
+        # with the progress bar; warnings still show.
+        for name in (
+            "lightning.pytorch.utilities.rank_zero",
+            "lightning.fabric.utilities.rank_zero",
+        ):
+            logging.getLogger(name).setLevel(logging.WARNING)
     return L.Trainer(
         max_epochs=config.max_epochs,
         accelerator=config.accelerator,
@@ -124,6 +190,8 @@ def fit(
     trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
     ckpt = trainer.checkpoint_callback
     if isinstance(ckpt, ModelCheckpoint) and ckpt.best_model_path:
-        state = torch.load(ckpt.best_model_path, map_location="cpu", weights_only=False)["state_dict"]
+        state = torch.load(ckpt.best_model_path, map_location="cpu", weights_only=False)[
+            "state_dict"
+        ]
         module.load_state_dict(state)
     return trainer

@@ -1,0 +1,242 @@
+"""Generate a dependency-free Fortran 2008 module from a :class:`~nulearn.flavor.deploy.plan.DeployPlan`.
+
+The module ``nulearn_<name>_mod`` exports one subroutine with the interface of the C header
+(``bind(C, name="nulearn_<name>")``), callable from C, C++ and Fortran alike::
+
+    call nulearn_<name>(n_nue, n_nuebar, [...,] F_nue, F_nuebar, [...,] n_cells, p_crossing, flag)
+
+with ``real(c_double)`` arrays of raw moments, ``integer(c_int64_t), value :: n_cells``,
+``real(c_double) :: p_crossing(n_cells)`` and ``integer(c_int8_t) :: flag(n_cells)`` (1 crossing,
+0 none, -1 invalid input with ``p_crossing`` NaN). Arithmetic follows the C header operation for
+operation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nulearn.flavor.deploy.plan import Dense, DeployPlan, Polynomial, Standardize
+
+__all__ = ["fortran_literal", "generate_fortran_module"]
+
+_UNROLL_LIMIT = 256
+_CHUNK = 400  # values per array-constructor chunk (keeps continuation lines under the 255 limit)
+
+
+def fortran_literal(value: float) -> str:
+    """Exact double-precision Fortran literal, e.g. ``1.5000000000000000d+00``."""
+    if not math.isfinite(value):
+        raise ValueError(f"model parameter is not finite: {value!r}")
+    return f"{value:.17e}".replace("e", "d")
+
+
+def _lit(value: float) -> str:
+    """Literal safe inside an expression (negative values parenthesized)."""
+    text = fortran_literal(value)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _wrap(prefix: str, items: list[str], sep: str = ", ", per_line: int = 3) -> str:
+    lines = [sep.join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    return prefix + (sep.rstrip() + " &\n      ").join(lines)
+
+
+def _parameter_array(name: str, values: np.ndarray, shape: tuple[int, ...]) -> str:
+    """Named constant of ``shape`` (Fortran order) built from chunks of literals."""
+    flat = [fortran_literal(float(v)) for v in np.asarray(values, dtype=np.float64).ravel()]
+    decls = []
+    parts = []
+    for c, start in enumerate(range(0, len(flat), _CHUNK)):
+        chunk = flat[start : start + _CHUNK]
+        part = f"{name}_{c}"
+        parts.append(part)
+        decls.append(
+            _wrap(f"  real(c_double), parameter :: {part}({len(chunk)}) = [ &\n      ", chunk)
+            + " ]\n"
+        )
+    dims = ", ".join(str(d) for d in shape)
+    joined = ", ".join(parts)
+    if len(shape) == 1:
+        decls.append(f"  real(c_double), parameter :: {name}({dims}) = [{joined}]\n")
+    else:
+        decls.append(
+            f"  real(c_double), parameter :: {name}({dims}) = reshape([{joined}], [{dims}])\n"
+        )
+    return "".join(decls)
+
+
+def _expr(items: list[str]) -> str:
+    return " &\n        + ".join(items)
+
+
+def _stages(plan: DeployPlan) -> tuple[str, list[str], list[str], str]:
+    """(module constants, local declarations, loop body, logit variable)."""
+    consts: list[str] = []
+    decls: list[str] = []
+    body: list[str] = []
+    width = len(plan.feature_names)
+    prev = "x"
+    for s, stage in enumerate(plan.stages):
+        cur = f"h{s}_"
+        decls.append(f"    real(c_double) :: {cur}({stage.n_out})")
+        if isinstance(stage, Standardize):
+            for i in range(width):
+                inv = _lit(1.0 / float(stage.scale[i]))
+                body.append(
+                    f"      {cur}({i + 1}) = ({prev}({i + 1}) - {_lit(float(stage.mean[i]))}) * {inv}"
+                )
+        elif isinstance(stage, Polynomial):
+            for j, row in enumerate(stage.powers):
+                factors = [f"{prev}({i + 1})" for i, p in enumerate(row) for _ in range(int(p))]
+                body.append(
+                    f"      {cur}({j + 1}) = {' * '.join(factors) if factors else '1.0_c_double'}"
+                )
+        elif isinstance(stage, Dense):
+            n_out, n_in = stage.weight.shape
+            if n_out == 1 and n_in <= _UNROLL_LIMIT:
+                for j in range(n_out):
+                    terms = [_lit(float(stage.bias[j]))] + [
+                        f"{_lit(float(stage.weight[j, k]))} * {prev}({k + 1})" for k in range(n_in)
+                    ]
+                    body.append(f"      {cur}({j + 1}) = {_expr(terms)}")
+            else:
+                # W stored as (n_in, n_out) in Fortran order = the C-order (n_out, n_in) array
+                consts.append(_parameter_array(f"W{s}", stage.weight, (n_in, n_out)))
+                consts.append(_parameter_array(f"B{s}", stage.bias, (n_out,)))
+                body.append(f"      do j = 1, {n_out}")
+                body.append(f"        {cur}(j) = B{s}(j) + dot_product(W{s}(:, j), {prev})")
+                body.append("      end do")
+            if stage.relu:
+                body.append(f"      {cur} = max({cur}, 0.0_c_double)")
+        width = stage.n_out
+        prev = cur
+    if width != 1:
+        raise ValueError(f"the last stage must give one logit, got {width} outputs")
+    return "".join(consts), decls, body, f"{prev}(1)"
+
+
+def _calibration(plan: DeployPlan) -> tuple[str, list[str]]:
+    cal = plan.calibration
+    sig = "      p = 1.0_c_double / (1.0_c_double + exp(-{arg}))"
+    if cal.kind == "none":
+        return "", [sig.format(arg="z")]
+    clip: list[str] = []
+    if cal.kind in ("temperature", "platt"):
+        lo = _lit(cal.logit_min) if math.isfinite(cal.logit_min) else "-huge(1.0_c_double)"
+        hi = _lit(cal.logit_max) if math.isfinite(cal.logit_max) else "huge(1.0_c_double)"
+        clip = [f"      z = max(min(z, {hi}), {lo})"]
+    if cal.kind == "temperature":
+        return "", [*clip, sig.format(arg=f"z * {_lit(1.0 / cal.temperature)}")]
+    if cal.kind == "platt":
+        return "", [*clip, sig.format(arg=f"({_lit(cal.a)} * z + {_lit(cal.b)})")]
+    k = cal.x.size
+    consts = _parameter_array("ISO_X", cal.x, (k,)) + _parameter_array("ISO_Y", cal.y, (k,))
+    code = [
+        sig.format(arg="z"),
+        "      ! isotonic calibrator: piecewise-linear through the knots, clipped at the ends",
+        "      if (p <= ISO_X(1)) then",
+        "        p = ISO_Y(1)",
+        f"      else if (p >= ISO_X({k})) then",
+        f"        p = ISO_Y({k})",
+        "      else if (p == p) then",
+        f"        lo = 1; hi = {k}",
+        "        do while (hi - lo > 1)",
+        "          mid = (lo + hi) / 2",
+        "          if (ISO_X(mid) <= p) then",
+        "            lo = mid",
+        "          else",
+        "            hi = mid",
+        "          end if",
+        "        end do",
+        "        p = ISO_Y(lo) + (ISO_Y(hi) - ISO_Y(lo)) * (p - ISO_X(lo)) / (ISO_X(hi) - ISO_X(lo))",
+        "      end if",
+    ]
+    return consts, code
+
+
+def generate_fortran_module(plan: DeployPlan) -> str:
+    """Fortran 2008 source of module ``nulearn_<name>_mod``; see the module docstring."""
+    from nulearn.flavor.deploy.raw_moments import FEATURE_FORMULAS, species_for_features
+
+    fn = f"nulearn_{plan.name}"
+    raw = list(plan.raw_names)
+    arglist = (
+        ", &\n      ".join(", ".join(raw[i : i + 4]) for i in range(0, len(raw), 4))
+        + ", &\n      n_cells, p_crossing, flag"
+    )
+    arg_doc = ", ".join([*raw, "n_cells", "p_crossing", "flag"])
+    consts, decls, body, logit = _stages(plan)
+    cal_consts, cal_code = _calibration(plan)
+    checks = []
+    for s in species_for_features(plan.feature_names):
+        checks.append(f"(n_{s}(i) > 0.0_c_double) .and. (n_{s}(i) <= huge(1.0_c_double))")
+        checks.append(f"(F_{s}(i) >= 0.0_c_double) .and. (F_{s}(i) < 1.0_c_double)")
+    valid = " &\n        .and. ".join(checks)
+    feats = []
+    for j, name in enumerate(plan.feature_names):
+        num, den = FEATURE_FORMULAS[name]
+        expr = f"{num}(i)" if den is None else f"{num}(i) / {den}(i)"
+        feats.append(f"      x({j + 1}) = {expr}  ! {name}")
+    op = ">=" if plan.threshold_inclusive else ">"
+    raw_decl = "\n".join(f"    real(c_double), intent(in) :: {r}(n_cells)" for r in raw)
+    iso_locals = "    integer :: lo, hi, mid\n" if plan.calibration.kind == "isotonic" else ""
+    nl = "\n"
+    return f"""\
+! Generated by nulearn.flavor.deploy.codegen_fortran -- do not edit.
+!
+! Model: {plan.kind}, scheme {plan.scheme}, features ({", ".join(plan.feature_names)})
+! Model card hash: {plan.card_hash or "n/a"}; plan digest: {plan.digest()}
+! Calibration: {plan.calibration.kind}; threshold: p {op} {fortran_literal(plan.threshold)}
+!
+! subroutine {fn}(raw moments..., n_cells, p_crossing, flag) bind(C):
+!   arguments in order: {arg_doc}
+!   raw moments: real(c_double) arrays of shape (n_cells); densities in any unit, F = |I_1| / I_0
+!   p_crossing: out, calibrated probability of an ELN crossing (NaN for invalid cells)
+!   flag: out, 1 = crossing, 0 = none, -1 = invalid input (n <= 0, not finite, F outside [0, 1))
+module {fn}_mod
+  use, intrinsic :: iso_c_binding, only: c_double, c_int8_t, c_int64_t
+  use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan
+  implicit none
+  private
+  public :: {fn}
+
+{consts}{cal_consts}
+contains
+
+  subroutine {fn}({arglist}) &
+      bind(C, name="{fn}")
+    integer(c_int64_t), value, intent(in) :: n_cells
+{raw_decl}
+    real(c_double), intent(out) :: p_crossing(n_cells)
+    integer(c_int8_t), intent(out) :: flag(n_cells)
+    integer(c_int64_t) :: i
+    integer :: j
+    logical :: valid
+    real(c_double) :: x({len(plan.feature_names)}), z, p, nan
+{nl.join(decls)}
+{iso_locals}
+    nan = ieee_value(nan, ieee_quiet_nan)
+    do i = 1, n_cells
+      valid = {valid}
+{nl.join(feats)}
+{nl.join(body)}
+      z = max(min({logit}, 708.0_c_double), -708.0_c_double)
+{nl.join(cal_code)}
+      if (valid) then
+        p_crossing(i) = p
+        if (p {op} {_lit(plan.threshold)}) then
+          flag(i) = 1_c_int8_t
+        else
+          flag(i) = 0_c_int8_t
+        end if
+      else
+        p_crossing(i) = nan
+        flag(i) = -1_c_int8_t
+      end if
+    end do
+  end subroutine {fn}
+
+end module {fn}_mod
+"""

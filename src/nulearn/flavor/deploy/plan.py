@@ -1,0 +1,223 @@
+"""A deployable model as a flat list of array operations (the common input of every code generator).
+
+A :class:`DeployPlan` says, for one trained classifier, how to go from raw moments of one cell
+to its probability of an ELN crossing and its flag:
+
+1. features from raw moments (:mod:`nulearn.flavor.deploy.raw_moments`) and the validity check;
+2. ``stages``: :class:`Standardize` (``(x - mean) / scale``), :class:`Polynomial` (monomials
+   ``prod_i x_i^p_i`` in scikit-learn's ``PolynomialFeatures.powers_`` order) and
+   :class:`Dense` (``W x + b``, optional ReLU), ending in one logit ``z``;
+3. ``p = sigmoid(z)``, then the calibrator (temperature ``sigmoid(z / T)``, Platt
+   ``sigmoid(a z + b)`` or an isotonic map, piecewise linear with clipping);
+4. ``flag = 1`` if ``p > threshold`` (``>=`` when ``threshold_inclusive``), else ``0``;
+   invalid cells get ``p = NaN`` and ``flag = -1``.
+
+:func:`evaluate_plan` runs a plan in NumPy; the C and Fortran generators emit the same
+operations.  Plans are built from fitted models by :mod:`nulearn.flavor.deploy.extract`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nulearn.flavor.deploy.raw_moments import features_from_raw, raw_moment_names
+
+__all__ = [
+    "INVALID_FLAG",
+    "Calibration",
+    "Dense",
+    "DeployPlan",
+    "Polynomial",
+    "Stage",
+    "Standardize",
+    "evaluate_plan",
+    "sigmoid",
+]
+
+#: flag written for cells whose moments fail the validity check (never a 0/1 label)
+INVALID_FLAG = -1
+
+
+@dataclass(frozen=True)
+class Standardize:
+    """``x -> (x - mean) / scale`` elementwise; arrays of shape ``(n_in,)``."""
+
+    mean: NDArray[np.float64]
+    scale: NDArray[np.float64]
+
+    @property
+    def n_out(self) -> int:
+        return int(self.mean.size)
+
+
+@dataclass(frozen=True)
+class Polynomial:
+    """Monomials ``t_j = prod_i x_i ** powers[j, i]``; ``powers`` of shape ``(n_out, n_in)``."""
+
+    powers: NDArray[np.int64]
+
+    @property
+    def n_out(self) -> int:
+        return int(self.powers.shape[0])
+
+
+@dataclass(frozen=True)
+class Dense:
+    """``y = W x + b`` (then ReLU if ``relu``); ``weight (n_out, n_in)``, ``bias (n_out,)``."""
+
+    weight: NDArray[np.float64]
+    bias: NDArray[np.float64]
+    relu: bool = False
+
+    @property
+    def n_out(self) -> int:
+        return int(self.weight.shape[0])
+
+
+Stage = Standardize | Polynomial | Dense
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Map from the raw logit ``z`` to a calibrated probability.
+
+    ``kind``: ``"none"`` (``sigmoid(z)``), ``"temperature"`` (``sigmoid(z / temperature)``,
+    Guo et al. 2017), ``"platt"`` (``sigmoid(a z + b)``) or ``"isotonic"`` (piecewise-linear
+    interpolation of ``sigmoid(z)`` through the knots ``(x, y)``, clipped at the ends, as
+    scikit-learn's ``IsotonicRegression(out_of_bounds="clip")``). For temperature and Platt
+    scaling the logit is first clipped to ``[logit_min, logit_max]``.
+    """
+
+    kind: Literal["none", "temperature", "platt", "isotonic"] = "none"
+    temperature: float = 1.0
+    a: float = 1.0
+    b: float = 0.0
+    x: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    y: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    logit_min: float = -np.inf
+    logit_max: float = np.inf
+
+    def apply(self, logit: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Calibrated probability for logits of shape ``(n,)``."""
+        if self.kind == "none":
+            return sigmoid(logit)
+        if self.kind == "temperature":
+            return sigmoid(np.clip(logit, self.logit_min, self.logit_max) / self.temperature)
+        if self.kind == "platt":
+            return sigmoid(self.a * np.clip(logit, self.logit_min, self.logit_max) + self.b)
+        return np.interp(sigmoid(logit), self.x, self.y)
+
+
+def sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Logistic function ``1 / (1 + exp(-z))``, overflow-free."""
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64))))
+
+
+@dataclass(frozen=True)
+class DeployPlan:
+    """Everything a generated kernel needs, in plain arrays (see the module docstring).
+
+    Attributes:
+        name: C identifier used for the generated function (``nulearn_<name>``).
+        kind: ``"poly_lr"`` or ``"mlp"`` (documentation only; the stages say it all).
+        scheme: training scheme (``original``, ``hierarchical``, ``xln``).
+        feature_names: model features in the model's order.
+        stages: operations from features to one logit.
+        calibration: logit -> probability.
+        threshold: operating point on the calibrated probability.
+        threshold_inclusive: ``p >= threshold`` instead of ``p > threshold``.
+        card_hash: hash of the model card the plan came from (provenance).
+    """
+
+    name: str
+    kind: str
+    scheme: str
+    feature_names: tuple[str, ...]
+    stages: tuple[Stage, ...]
+    calibration: Calibration = field(default_factory=Calibration)
+    threshold: float = 0.5
+    threshold_inclusive: bool = False
+    card_hash: str = ""
+
+    @property
+    def raw_names(self) -> tuple[str, ...]:
+        """Raw moment inputs of the generated function, in argument order."""
+        return raw_moment_names(self.feature_names)
+
+    @property
+    def n_multiply_adds(self) -> int:
+        """Multiply-adds per cell in the stages (a cost figure for in-situ use)."""
+        total = 0
+        for stage in self.stages:
+            if isinstance(stage, Dense):
+                total += stage.weight.size
+            elif isinstance(stage, Polynomial):
+                total += int(stage.powers.sum())
+            else:
+                total += stage.n_out
+        return total
+
+    def digest(self) -> str:
+        """Stable hash of every number in the plan (names generated code and kernel caches)."""
+        h = hashlib.sha256()
+        head = {
+            "name": self.name,
+            "feature_names": self.feature_names,
+            "calibration": self.calibration.kind,
+            "threshold": float(self.threshold).hex(),
+            "inclusive": self.threshold_inclusive,
+        }
+        h.update(json.dumps(head, sort_keys=True).encode())
+        for stage in self.stages:
+            h.update(type(stage).__name__.encode())
+            for value in vars(stage).values():
+                h.update(np.ascontiguousarray(value).tobytes())
+        cal = self.calibration
+        for value in (cal.temperature, cal.a, cal.b, cal.x, cal.y, cal.logit_min, cal.logit_max):
+            h.update(np.ascontiguousarray(value, dtype=np.float64).tobytes())
+        return h.hexdigest()[:16]
+
+
+def _run_stages(stages: tuple[Stage, ...], x: NDArray[np.float64]) -> NDArray[np.float64]:
+    h = x
+    for stage in stages:
+        if isinstance(stage, Standardize):
+            h = (h - stage.mean) / stage.scale
+        elif isinstance(stage, Polynomial):
+            h = np.stack(
+                [np.prod(h ** row[None, :], axis=1) for row in stage.powers.astype(np.float64)],
+                axis=1,
+            )
+        else:
+            h = h @ stage.weight.T + stage.bias
+            if stage.relu:
+                h = np.maximum(h, 0.0)
+    return h
+
+
+def evaluate_plan(
+    plan: DeployPlan, moments: Mapping[str, NDArray[np.floating]]
+) -> tuple[NDArray[np.float64], NDArray[np.int8], NDArray[np.bool_]]:
+    """Run a plan in NumPy on raw moments of shape ``(n_cells,)``.
+
+    Returns:
+        ``(p_crossing, flag, valid)`` of shape ``(n_cells,)``: calibrated probability (NaN for
+        invalid cells), flag in {-1, 0, 1}, validity mask.
+    """
+    x, valid = features_from_raw(moments, plan.feature_names)
+    p = np.full(x.shape[0], np.nan)
+    if valid.any():
+        z = _run_stages(plan.stages, x[valid])
+        p[valid] = plan.calibration.apply(z[:, 0])
+    flag = np.full(x.shape[0], INVALID_FLAG, dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        above = p >= plan.threshold if plan.threshold_inclusive else p > plan.threshold
+    flag[valid] = above[valid].astype(np.int8)
+    return p, flag, valid

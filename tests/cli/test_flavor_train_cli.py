@@ -1,0 +1,170 @@
+"""End-to-end tests of `nulearn flavor train / predict / evaluate / reproduce` at small size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from nulearn.cli import app
+from nulearn.flavor.dataset import read_dataset, write_dataset
+from nulearn.flavor.generate import generate, generation_metadata
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("flavor_cli")
+    out = {}
+    for name, seed in (("train", 0), ("test", 1)):
+        path = d / f"{name}.parquet"
+        write_dataset(
+            generate("original", "mix", 1500, seed=seed),
+            path,
+            generation_metadata("original", "mix", 1500, seed),
+        )
+        out[name] = path
+    return out
+
+
+def _run(*args: str) -> str:
+    res = runner.invoke(app, ["flavor", *args])
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def test_train_predict_evaluate(data: dict[str, Path], tmp_path: Path) -> None:
+    model = tmp_path / "lr2"
+    out = _run(
+        "train", "--model", "lr", "--degree", "2", "--data", str(data["train"]), "--out", str(model)
+    )
+    assert "validation accuracy" in out and "Bayes ceiling" in out
+    card = yaml.safe_load((model / "card.yaml").read_text())
+    assert card["feature_names"] == ["alpha", "F_nue", "F_nuebar"] and card["scheme"] == "original"
+    assert card["params"]["degree"] == 2 and len(card["training_data_sha256"]) == 64
+    assert 0.8 < card["metrics"]["validation"]["accuracy"] <= 1.0
+
+    pred = tmp_path / "pred.parquet"
+    _run("predict", str(model), "--in", str(data["test"]), "--out", str(pred))
+    frame = read_dataset(pred).frame
+    assert {"p_crossing", "crossing_pred"} <= set(frame.columns)
+    np.testing.assert_array_equal(frame["crossing_pred"], (frame["p_crossing"] >= 0.5).astype(int))
+    assert (frame["crossing_pred"] == frame["crossing"]).mean() > 0.85
+
+    out = _run(
+        "evaluate",
+        str(model),
+        "--data",
+        str(data["test"]),
+        "--where",
+        "F_nuebar=:0.3",
+        "--out",
+        str(tmp_path / "ev"),
+    )
+    assert "accuracy" in out and "Bayes ceiling" in out and "µs/sample" in out
+    assert (tmp_path / "ev" / "report.md").exists() and (
+        tmp_path / "ev" / "figures" / "roc_pr.png"
+    ).exists()
+
+
+def test_predict_refuses_reordered_features(data: dict[str, Path], tmp_path: Path) -> None:
+    model = tmp_path / "tree"
+    _run(
+        "train",
+        "--model",
+        "tree",
+        "--data",
+        str(data["train"]),
+        "--out",
+        str(model),
+        "--val-fraction",
+        "0",
+    )
+    frame = read_dataset(data["test"]).frame
+    swapped = tmp_path / "swapped.parquet"
+    write_dataset(frame[["F_nue", "alpha", "F_nuebar", "crossing"]], swapped)
+    res = runner.invoke(
+        app,
+        [
+            "flavor",
+            "predict",
+            str(model),
+            "--in",
+            str(swapped),
+            "--out",
+            str(tmp_path / "p.parquet"),
+        ],
+    )
+    assert res.exit_code != 0 and "reordered" in res.output
+    missing = tmp_path / "missing.parquet"
+    write_dataset(frame[["alpha", "F_nue"]], missing)
+    res = runner.invoke(
+        app,
+        [
+            "flavor",
+            "predict",
+            str(model),
+            "--in",
+            str(missing),
+            "--out",
+            str(tmp_path / "p.parquet"),
+        ],
+    )
+    assert res.exit_code != 0 and "F_nuebar" in res.output
+
+
+def test_train_with_config_features_and_bad_model(data: dict[str, Path], tmp_path: Path) -> None:
+    cfg = tmp_path / "svm.yaml"
+    cfg.write_text("gamma: 10.0\n")
+    model = tmp_path / "svm"
+    _run(
+        "train",
+        "--model",
+        "svm",
+        "--config",
+        str(cfg),
+        "--features",
+        "alpha,F_nue,F_nuebar",
+        "--label",
+        "crossing",
+        "--data",
+        str(data["train"]),
+        "--out",
+        str(model),
+    )
+    assert yaml.safe_load((model / "card.yaml").read_text())["params"]["gamma"] == 10.0
+    res = runner.invoke(
+        app,
+        [
+            "flavor",
+            "train",
+            "--model",
+            "rf",
+            "--data",
+            str(data["train"]),
+            "--out",
+            str(tmp_path / "x"),
+        ],
+    )
+    assert res.exit_code != 0 and "unknown model" in res.output
+
+
+def test_reproduce_tiny(tmp_path: Path) -> None:
+    out = _run(
+        "reproduce",
+        "--size",
+        "150",
+        "--models",
+        "lr2",
+        "--jobs",
+        "1",
+        "--out",
+        str(tmp_path / "rep"),
+    )
+    assert "ELN-XLN test accuracy" in out
+    text = (tmp_path / "rep" / "report.md").read_text()
+    assert "Table IV" in text and "Acceptance checks" in text

@@ -1,0 +1,32 @@
+"""Shared fixtures of the TPC tests: one thread, small noiseless configurations."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from nulearn.detector.tpc.config import TPCConfig
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def config() -> TPCConfig:
+    return TPCConfig()
+
+
+@pytest.fixture(scope="session")
+def exact_config() -> TPCConfig:
+    """No charge fluctuation: collected charge is deterministic."""
+    return replace(TPCConfig(), fano_effective=0.0)
+
+
+@pytest.fixture()
+def rng() -> np.random.Generator:
+    return np.random.default_rng(7)

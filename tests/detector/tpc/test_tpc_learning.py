@@ -1,0 +1,91 @@
+"""Tiny end-to-end training runs: energy CNN ensemble, site discriminator, WGAN-GP."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from nulearn.detector.tpc.config import TPCConfig
+from nulearn.detector.tpc.dataset import network_images, simulate_dataset
+from nulearn.detector.tpc.discrimination import (
+    WaveformSiteClassifier,
+    bdt_classifier,
+    signal_efficiency_at_rejection,
+)
+from nulearn.detector.tpc.energy_cnn import WaveformEnergyRegressor
+from nulearn.detector.tpc.wgan import (
+    compare_with_simulator,
+    event_labels,
+    image_energy_kev,
+    train_wgan,
+)
+
+
+@pytest.fixture(scope="module")
+def small_set() -> object:
+    return simulate_dataset("uniform_gamma", 24, TPCConfig(), seed=5)
+
+
+def test_network_images(config: TPCConfig) -> None:
+    img = network_images(np.zeros((2, 76, 1024), np.float32), config)
+    assert img.shape == (2, 76, 128) and img.dtype == np.float32
+    with pytest.raises(ValueError, match="image window"):
+        network_images(np.zeros((1, 76, 100)), TPCConfig(n_samples=100, trigger_sample=10))
+
+
+def test_energy_ensemble_trains_and_reports_uncertainty(small_set) -> None:
+    model = WaveformEnergyRegressor(n_members=2, max_epochs=1, batch_size=8, num_threads=1)
+    assert clone(model).get_params()["n_members"] == 2
+    model.fit(small_set.images, small_set.energy_kev)
+    mean, std = model.predict_with_uncertainty(small_set.images)
+    assert mean.shape == std.shape == (24,)
+    assert np.all(np.isfinite(mean)) and np.all(std > 0)  # members differ
+    with pytest.raises(ValueError, match="channels"):
+        model.predict(small_set.images[:, :10])
+
+
+def test_site_classifier_and_bdt(small_set) -> None:
+    y = (small_set.conventional.n_sites > 1).astype(int)
+    y[:2] = [0, 1]
+    clf = WaveformSiteClassifier(max_epochs=1, batch_size=8, num_threads=1).fit(small_set.images, y)
+    proba = clf.predict_proba(small_set.images)
+    assert proba.shape == (24, 2) and np.allclose(proba.sum(1), 1)
+    assert set(np.unique(clf.predict(small_set.images))) <= {0, 1}
+    bdt = bdt_classifier().fit(small_set.conventional.features(), y)
+    assert bdt.predict_proba(small_set.conventional.features()).shape == (24, 2)
+
+
+def test_signal_efficiency_at_rejection_limits() -> None:
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 5000)
+    perfect, _ = signal_efficiency_at_rejection(y, y + 0.1 * rng.random(y.size), 0.9)
+    assert perfect == pytest.approx(1.0)
+    random, curve = signal_efficiency_at_rejection(y, rng.random(y.size), 0.8)
+    assert random == pytest.approx(0.2, abs=0.03) and curve.area == pytest.approx(0.5, abs=0.03)
+    with pytest.raises(ValueError, match="rejection"):
+        signal_efficiency_at_rejection(y, y, 1.5)
+
+
+def test_wgan_trains_generates_and_compares(small_set, config: TPCConfig) -> None:
+    labels = event_labels(small_set.centroid_mm, small_set.drift_mm, small_set.energy_kev, config)
+    gan = train_wgan(
+        small_set.images,
+        labels,
+        max_epochs=1,
+        constrainer_epochs=1,
+        batch_size=8,
+        num_threads=1,
+        n_critic=2,
+    )
+    generated = gan.generate(labels)
+    assert generated.shape == small_set.images.shape and np.all(np.isfinite(generated))
+    same = compare_with_simulator(
+        small_set.images, small_set.images, labels, config, reference=small_set.images
+    )
+    assert np.allclose(same["w_generator"], 0.0) and len(same) == 5
+    diff = compare_with_simulator(small_set.images, generated, labels, config)
+    assert np.all(diff["w_generator"] >= 0) and diff["w_generator"].iloc[0] > 0
+    # The image-domain energy of simulated events tracks the true energy.
+    e = image_energy_kev(small_set.images, config)
+    assert np.corrcoef(e, small_set.energy_kev)[0, 1] > 0.8

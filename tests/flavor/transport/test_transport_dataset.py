@@ -1,0 +1,96 @@
+"""The realistic dataset: columns, labels from the solved f(mu), file round trip, CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from nulearn.cli import app
+from nulearn.flavor.crossings import mu_grid
+from nulearn.flavor.dataset import read_dataset
+from nulearn.flavor.species import XLN_FEATURES
+from nulearn.flavor.transport.background import BackgroundParams
+from nulearn.flavor.transport.dataset import MOMENT_COLUMNS, profile_table, realistic_dataset
+from nulearn.flavor.transport.profile import SolverConfig, solve_profile
+
+SMALL = SolverConfig(n_radii=48, n_core=10, n_mu=201)
+
+
+def test_labels_are_sign_changes_of_the_solved_distribution() -> None:
+    # a low-Ye pocket produces abundant nuebar and ELN crossings
+    params = BackgroundParams(outer_degeneracy=-0.6, ye_dip_depth=0.5)
+    sol = solve_profile(params, SMALL)
+    table = profile_table(sol, 7, SMALL)
+    assert (table["profile"] == 7).all()
+    psi = sol.transport.on_mu_grid(mu_grid(SMALL.n_mu))[:, :-1]
+    g = psi[0] - psi[1]
+    scale = np.abs(g).max(axis=1, keepdims=True)
+    tol = SMALL.crossing_rtol * scale
+    sign = np.where(g > tol, 1, np.where(g < -tol, -1, 0))
+    has_both = (sign > 0).any(axis=1) & (sign < 0).any(axis=1)
+    np.testing.assert_array_equal(table["crossing"].to_numpy() == 1, has_both)
+    assert 0 < table["crossing"].mean() < 1  # both crossing and stable cells
+    assert np.all(table.loc[table["crossing"] == 1, "depth"] > 0)
+    # moments are those of the solved field
+    m = sol.transport.moments()[:, :-1]
+    np.testing.assert_allclose(table["alpha"], m[1, :, 0] / m[0, :, 0])
+    np.testing.assert_allclose(table["I2_nux"], m[2, :, 2] / m[2, :, 0])
+
+
+def test_dataset_columns_validity_and_roundtrip(tmp_path: Path) -> None:
+    frame = realistic_dataset(2, seed=1, config=SMALL)
+    for col in (
+        *XLN_FEATURES,
+        *MOMENT_COLUMNS,
+        "profile",
+        "radius_km",
+        "crossing",
+        "crossing_xln",
+        "depth_xln",
+    ):
+        assert col in frame.columns
+    assert set(frame["profile"]) == {0, 1}
+    flux = frame[["F_nue", "F_nuebar", "F_nux", "F_nuxbar"]].to_numpy()
+    assert np.all((flux >= 0) & (flux < 1))
+    assert frame.attrs["seconds_per_profile"] > 0
+    # |I_n / I_0| <= 1 and I_2 / I_0 >= F^2 (Cauchy-Schwarz) for a non-negative distribution
+    for s in ("nue", "nuebar", "nux", "nuxbar"):
+        assert np.all(frame[f"I2_{s}"] >= frame[f"F_{s}"] ** 2 - 1e-9)
+        assert np.all(np.abs(frame[f"I3_{s}"]) <= 1 + 1e-9)
+
+
+def test_cli_transport_writes_dataset(tmp_path: Path) -> None:
+    out = tmp_path / "realistic.parquet"
+    result = CliRunner().invoke(
+        app,
+        [
+            "flavor",
+            "transport",
+            "--profiles",
+            "2",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--n-radii",
+            "32",
+            "--n-core",
+            "8",
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "crossing fraction" in result.output
+    ds = read_dataset(out)
+    assert ds.metadata["scheme"] == "realistic" and ds.metadata["n_profiles"] == 2
+    assert ds.metadata["solver"]["n_radii"] == 32
+    assert len(ds.frame) == ds.metadata["n"] > 0
+
+
+@pytest.mark.parametrize("bad", [0, -1])
+def test_dataset_rejects_bad_profile_count(bad: int) -> None:
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        realistic_dataset(bad, config=SMALL)
