@@ -188,7 +188,7 @@ def find_crossings(
 
 #: Cells evaluated in lockstep: the recurrence is a serial chain per cell, so interleaving cells
 #: lets the compiler vectorize across them instead of waiting on each multiply.
-_LOCKSTEP = 8
+_LOCKSTEP = 64
 #: Crossing angles kept internally per cell for the depth integral (a sum of four log-quadratic
 #: terms has far fewer sign changes than this).
 _MAX_INTERNAL_ANGLES = 64
@@ -278,22 +278,20 @@ def _exact_depth(
     pos = 0.0
     neg = 0.0
     sign = first_sign
-    lo = -1.0
+    below = 0.0  # integral of G from -1 to the previous cut (each cumulative evaluated once)
     for i in range(n_cuts + 1):
         hi = cuts[i] if i < n_cuts else 1.0
-        area = 0.0
+        upto = 0.0
         for s in range(coef.shape[1]):
-            l1 = coef[row, s, 0]
-            slope = coef[row, s, 1]
-            c2 = coef[row, s, 2]
-            area += signs[s] * (_cumulative(l1, slope, c2, hi) - _cumulative(l1, slope, c2, lo))
+            upto += signs[s] * _cumulative(coef[row, s, 0], coef[row, s, 1], coef[row, s, 2], hi)
+        area = upto - below
+        below = upto
         # Between crossings G keeps one sign; take |area| on that side.
         if sign > 0:
             pos += abs(area)
         else:
             neg += abs(area)
         sign = -sign
-        lo = hi
     if pos + neg <= 0.0:
         return 0.0
     return min(pos, neg) / (pos + neg)

@@ -59,38 +59,54 @@ def label_chunk(
     """
     species = species_for_features(list(features))
     n = family_codes.size
+    # Group cells by family once (stable sort), so every per-family step works on contiguous
+    # slices; the kernel runs on the grouped order and the results are scattered back.
+    order = np.argsort(family_codes, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(family_codes, minlength=len(families)))])
+    grouped = {k: v[order] for k, v in features.items()}
     coef = np.empty((n, len(species), 3))
     for code, name in enumerate(families):
-        rows = family_codes == code
-        if not rows.any():
+        lo, hi = int(bounds[code]), int(bounds[code + 1])
+        if hi == lo:
             continue
         fam = get_family(name)
         for k, s in enumerate(species):
-            dens = np.ones(int(rows.sum())) if s == "nue" else features[density_column(s)][rows]
-            c = fam.log_quadratic(dens, features[flux_column(s)][rows])
+            dens = np.ones(hi - lo) if s == "nue" else grouped[density_column(s)][lo:hi]
+            c = fam.log_quadratic(dens, grouped[flux_column(s)][lo:hi])
             if c is None:
                 raise ValueError(
                     f"family {name!r} has no log-quadratic form; label it with label_moments"
                 )
-            coef[rows, k] = c
+            coef[lo:hi, k] = c
     res = crossings_from_log_quadratic(coef, species_signs(species), n_mu)
-    return {
-        "crossing": res.has_crossing.astype(np.int8),
-        "n_crossings": res.n_crossings.astype(np.int16),
-        "depth": res.depth,
-    }
+    crossing = np.empty(n, dtype=np.int8)
+    n_crossings = np.empty(n, dtype=np.int16)
+    depth = np.empty(n)
+    crossing[order] = res.has_crossing
+    n_crossings[order] = res.n_crossings
+    depth[order] = res.depth
+    return {"crossing": crossing, "n_crossings": n_crossings, "depth": depth}
 
 
-def _chunk(scheme: str, family: str, n: int, seed: int, index: int, n_mu: int) -> pd.DataFrame:
+def _chunk(
+    scheme: str, family: str, n: int, seed: int, index: int, n_mu: int
+) -> dict[str, np.ndarray]:
+    """Columns of one chunk: features, family codes (int8) and labels."""
     rng = np.random.default_rng([seed, index])
     feats = sample_features(scheme, n, rng)
     codes = _family_codes(family, n, rng)
     labels = label_chunk(feats, codes, _FAMILY_CATEGORIES, n_mu)
-    frame = pd.DataFrame(feats)
-    frame["family"] = pd.Categorical.from_codes(codes, categories=pd.Index(_FAMILY_CATEGORIES))
-    for k, v in labels.items():
-        frame[k] = v
-    return frame
+    return {**feats, "family": codes, **labels}
+
+
+def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    family = pd.Categorical.from_codes(columns["family"], categories=pd.Index(_FAMILY_CATEGORIES))
+    data: dict[str, object] = {k: (family if k == "family" else v) for k, v in columns.items()}
+    return pd.DataFrame(data)
+
+
+def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 def generate(
@@ -143,34 +159,34 @@ def generate(
             parts.append(_chunk(scheme, family, size, seed, index, n_mu))
             bar.update(size)
         bar.close()
-        return pd.concat(parts, ignore_index=True)
+        return _frame(_concat(parts))
 
     want_u = round(unstable_fraction * n)
     want_s = n - want_u
-    unstable: list[pd.DataFrame] = []
-    stable: list[pd.DataFrame] = []
+    unstable: list[dict[str, np.ndarray]] = []
+    stable: list[dict[str, np.ndarray]] = []
     got_u = got_s = 0
     index = 0
     max_chunks = 10_000
     while (got_u < want_u or got_s < want_s) and index < max_chunks:
-        frame = _chunk(scheme, family, chunk_size, seed, index, n_mu)
+        cols = _chunk(scheme, family, chunk_size, seed, index, n_mu)
         index += 1
-        u = frame[frame["crossing"] == 1].iloc[: max(0, want_u - got_u)]
-        s = frame[frame["crossing"] == 0].iloc[: max(0, want_s - got_s)]
-        unstable.append(u)
-        stable.append(s)
-        got_u += len(u)
-        got_s += len(s)
-        bar.update(len(u) + len(s))
+        rows_u = np.flatnonzero(cols["crossing"] == 1)[: max(0, want_u - got_u)]
+        rows_s = np.flatnonzero(cols["crossing"] == 0)[: max(0, want_s - got_s)]
+        unstable.append({k: v[rows_u] for k, v in cols.items()})
+        stable.append({k: v[rows_s] for k, v in cols.items()})
+        got_u += rows_u.size
+        got_s += rows_s.size
+        bar.update(rows_u.size + rows_s.size)
     bar.close()
     if got_u < want_u or got_s < want_s:
         raise RuntimeError(
             f"could not reach unstable_fraction={unstable_fraction} for {scheme}/{family}: "
             f"{got_u}/{want_u} unstable, {got_s}/{want_s} stable after {index} chunks"
         )
-    out = pd.concat(unstable + stable, ignore_index=True)
-    order = np.random.default_rng([seed, 2**31 - 1]).permutation(len(out))
-    return out.iloc[order].reset_index(drop=True)
+    merged = _concat(unstable + stable)
+    order = np.random.default_rng([seed, 2**31 - 1]).permutation(n)
+    return _frame({k: v[order] for k, v in merged.items()})
 
 
 def generation_metadata(

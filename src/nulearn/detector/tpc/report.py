@@ -26,11 +26,18 @@ def _energy_section(report: Report, res: EnergyResult) -> None:
         caption="Resolution (Gaussian core) and the line-training pitfall",
         floatfmt=".3f",
     )
-    report.text(
-        "Pitfall (EXO-200, Delaquis et al. 2018): the CNN trained only on the Q and 2615 keV lines "
-        "reproduces those lines well but is biased away from them (large off-line error on the "
-        "flat test set): its apparent resolution on the lines is not a resolution."
-    )
+    if len(res.table) > 2:
+        flat, lines = res.table.iloc[1], res.table.iloc[2]
+        col, off = "sigma/E at 2615 keV [%]", "off-line RMS rel. error, flat test [%]"
+        report.text(
+            "Pitfall check (EXO-200, Delaquis et al. 2018): a CNN trained only on the Q and "
+            "2615 keV lines can learn the line values themselves, so its resolution on those lines "
+            "overstates its real resolution. Observed here: line-trained sigma/E at 2615 keV "
+            f"{lines[col]:.3f} % against {flat[col]:.3f} % for flat training; off-line RMS error "
+            f"{lines[off]:.2f} % against {flat[off]:.2f} %. The network's output is linear in the "
+            "signal amplitude for a fixed gate, which limits how much it can memorise the lines; "
+            "the comparison is reported as measured."
+        )
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     for name, r in res.residuals.items():
         if name.endswith("(flat)"):
