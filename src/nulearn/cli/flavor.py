@@ -27,7 +27,9 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("generate")
 def generate_cmd(
     scheme: str = typer.Option("xln", help="Sampling scheme: original, hierarchical or xln."),
-    family: str = typer.Option("mix", help="Angular family: maxent, gaussian or mix (50/50 per sample)."),
+    family: str = typer.Option(
+        "mix", help="Angular family: maxent, gaussian or mix (50/50 per sample)."
+    ),
     n: int = typer.Option(100_000, "--n", min=1, help="Number of labelled samples."),
     seed: int = typer.Option(0, help="Master seed (output is deterministic for a seed)."),
     out: Path = typer.Option(..., help="Output file: .parquet (default) or .h5/.hdf5."),
@@ -43,7 +45,13 @@ def generate_cmd(
 
     t0 = time.perf_counter()
     frame = generate(
-        scheme, family, n, seed, unstable_fraction=unstable_fraction, chunk_size=chunk_size, progress=progress
+        scheme,
+        family,
+        n,
+        seed,
+        unstable_fraction=unstable_fraction,
+        chunk_size=chunk_size,
+        progress=progress,
     )
     elapsed = time.perf_counter() - t0
     write_dataset(frame, out, generation_metadata(scheme, family, n, seed, unstable_fraction))
@@ -58,9 +66,15 @@ def generate_cmd(
 
 @app.command("label")
 def label_cmd(
-    family: str = typer.Option("maxent", help="Family used to reconstruct each species: maxent or gaussian."),
-    inp: Path = typer.Option(..., "--in", help="Moment table (.parquet or .h5) with feature columns."),
-    out: Path = typer.Option(..., help="Output table with crossing, n_crossings, depth, valid added."),
+    family: str = typer.Option(
+        "maxent", help="Family used to reconstruct each species: maxent or gaussian."
+    ),
+    inp: Path = typer.Option(
+        ..., "--in", help="Moment table (.parquet or .h5) with feature columns."
+    ),
+    out: Path = typer.Option(
+        ..., help="Output table with crossing, n_crossings, depth, valid added."
+    ),
     n_mu: int = typer.Option(401, min=3, help="Grid points on [-1, 1] for the sign search."),
     mask_invalid: bool = typer.Option(
         False, help="Label invalid rows crossing=-1, valid=False instead of stopping with an error."
@@ -81,7 +95,9 @@ def label_cmd(
         feats = features_from_moments(frame)
         frame = frame.drop(columns=[c for c in feats.columns if c in frame.columns]).join(feats)
     t0 = time.perf_counter()
-    labelled = label_moments(frame, family, n_mu=n_mu, on_invalid="mask" if mask_invalid else "raise")
+    labelled = label_moments(
+        frame, family, n_mu=n_mu, on_invalid="mask" if mask_invalid else "raise"
+    )
     elapsed = time.perf_counter() - t0
     meta = {**ds.metadata, "labelled_by": f"analytic {family} test", "n_mu": n_mu}
     write_dataset(labelled, out, meta)
@@ -94,8 +110,13 @@ def label_cmd(
 
 # -- deep MLP: tuning, seeds, calibration, compact models (issue 4) ----------------------------------
 def _deep_inputs(
-    data: Path, test_data: Path | None, config: Path | None, features: str | None, label: str,
-    test_fraction: float, split_seed: int,
+    data: Path,
+    test_data: Path | None,
+    config: Path | None,
+    features: str | None,
+    label: str,
+    test_fraction: float,
+    split_seed: int,
 ) -> tuple[MLPConfig, pd.DataFrame, NDArray[np.int64], pd.DataFrame, NDArray[np.int64]]:
     """Read the tables and the MLP config; split off a test set unless one is given."""
     import dataclasses
@@ -111,7 +132,9 @@ def _deep_inputs(
     if test_data is not None:
         train, test = frame, read_dataset(test_data).frame
     else:
-        train, _, test = split_dataset(frame, test_fraction=test_fraction, val_fraction=0.0, label=label, seed=split_seed)
+        train, _, test = split_dataset(
+            frame, test_fraction=test_fraction, val_fraction=0.0, label=label, seed=split_seed
+        )
     X_tr, y_tr = table_xy(train, cfg.features, label)
     X_te, y_te = table_xy(test, tuple(X_tr.columns), label)
     return cfg, X_tr, y_tr, X_te, y_te
@@ -142,12 +165,22 @@ def _write_table(frame: pd.DataFrame, out: Path | None, title: str) -> None:
         typer.echo(f"wrote {out}")
 
 
-_DATA_OPT = typer.Option(..., "--data", help="Training table (.parquet or .h5) with feature and label columns.")
-_TEST_OPT = typer.Option(None, "--test-data", help="Test table; default: a stratified split of --data.")
-_CFG_OPT = typer.Option(None, "--config", help="MLPConfig YAML (fields of nulearn.flavor.mlp.MLPConfig).")
-_FEAT_OPT = typer.Option(None, "--features", help="Comma-separated feature columns (default: the scheme's).")
+_DATA_OPT = typer.Option(
+    ..., "--data", help="Training table (.parquet or .h5) with feature and label columns."
+)
+_TEST_OPT = typer.Option(
+    None, "--test-data", help="Test table; default: a stratified split of --data."
+)
+_CFG_OPT = typer.Option(
+    None, "--config", help="MLPConfig YAML (fields of nulearn.flavor.mlp.MLPConfig)."
+)
+_FEAT_OPT = typer.Option(
+    None, "--features", help="Comma-separated feature columns (default: the scheme's)."
+)
 _LABEL_OPT = typer.Option("crossing", "--label", help="0/1 label column.")
-_TF_OPT = typer.Option(0.2, "--test-fraction", min=0.01, max=0.9, help="Test fraction without --test-data.")
+_TF_OPT = typer.Option(
+    0.2, "--test-fraction", min=0.01, max=0.9, help="Test fraction without --test-data."
+)
 _SPLIT_OPT = typer.Option(0, "--split-seed", help="Seed of the train/test split.")
 
 
@@ -157,17 +190,27 @@ def tune_cmd(
     config: Path | None = _CFG_OPT,
     features: str | None = _FEAT_OPT,
     label: str = _LABEL_OPT,
-    n_trials: int = typer.Option(30, "--n-trials", min=1, help="Finished trials the study should hold (resumes)."),
+    n_trials: int = typer.Option(
+        30, "--n-trials", min=1, help="Finished trials the study should hold (resumes)."
+    ),
     study_name: str = typer.Option("mlp", "--study-name", help="Study name inside the storage."),
     storage: str | None = typer.Option(
-        None, "--storage", help="Database URL (e.g. postgresql://user@host/db); default: SQLite file in --out."
+        None,
+        "--storage",
+        help="Database URL (e.g. postgresql://user@host/db); default: SQLite file in --out.",
     ),
-    out: Path = typer.Option(Path("tuning"), "--out", help="Folder for the SQLite study, best_config.yaml, trials.csv."),
+    out: Path = typer.Option(
+        Path("tuning"), "--out", help="Folder for the SQLite study, best_config.yaml, trials.csv."
+    ),
     pruner: str = typer.Option("median", "--pruner", help="median, hyperband or none."),
-    timeout: float | None = typer.Option(None, "--timeout", help="Stop this worker after this many seconds."),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="Stop this worker after this many seconds."
+    ),
     layers: str = typer.Option("3,6", "--layers", help="min,max hidden layers."),
     widths: str = typer.Option("64,128,256,512", "--widths", help="Candidate widths."),
-    batch_sizes: str = typer.Option("4096,8192,16384", "--batch-sizes", help="Candidate batch sizes."),
+    batch_sizes: str = typer.Option(
+        "4096,8192,16384", "--batch-sizes", help="Candidate batch sizes."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the validation split and the sampler."),
 ) -> None:
     """Optuna search over depth, width, dropout, BatchNorm, weight decay, batch size, LR and schedule.
@@ -192,13 +235,24 @@ def tune_cmd(
     out.mkdir(parents=True, exist_ok=True)
     # The whole table goes in: tuning holds out its own validation split; keep a test set aside yourself.
     res = tune_mlp(
-        X_tr, y_tr, n_trials=n_trials, study_name=study_name, storage=storage, directory=out,
-        base=cfg, space=space, pruner=pruner, timeout=timeout, seed=seed,
+        X_tr,
+        y_tr,
+        n_trials=n_trials,
+        study_name=study_name,
+        storage=storage,
+        directory=out,
+        base=cfg,
+        space=space,
+        pruner=pruner,
+        timeout=timeout,
+        seed=seed,
     )
     res.best_config.to_yaml(out / "best_config.yaml")
     res.trials.to_csv(out / "trials.csv", index=False)
     states = res.trials["state"].value_counts().to_dict() if len(res.trials) else {}
-    typer.echo(f"study {study_name!r}: {len(res.trials)} trials {states}; best validation F1 {res.best_f1:.4f}")
+    typer.echo(
+        f"study {study_name!r}: {len(res.trials)} trials {states}; best validation F1 {res.best_f1:.4f}"
+    )
     typer.echo(f"wrote {out / 'best_config.yaml'} and {out / 'trials.csv'}")
 
 
@@ -206,7 +260,9 @@ def tune_cmd(
 def seeds_cmd(
     data: Path = _DATA_OPT,
     seeds: list[str] = typer.Option(
-        ["17", "43"], "--seeds", help="Seeds, comma-separated or repeated: --seeds 17,43,101 or --seeds 17 --seeds 43."
+        ["17", "43"],
+        "--seeds",
+        help="Seeds, comma-separated or repeated: --seeds 17,43,101 or --seeds 17 --seeds 43.",
     ),
     test_data: Path | None = _TEST_OPT,
     config: Path | None = _CFG_OPT,
@@ -219,17 +275,29 @@ def seeds_cmd(
     """Train one MLP per seed; print precision, recall and F1 per seed with mean and std."""
     from nulearn.flavor.deep_study import seed_study, summarize_seeds
 
-    cfg, X_tr, y_tr, X_te, y_te = _deep_inputs(data, test_data, config, features, label, test_fraction, split_seed)
+    cfg, X_tr, y_tr, X_te, y_te = _deep_inputs(
+        data, test_data, config, features, label, test_fraction, split_seed
+    )
     per_seed = seed_study(X_tr, y_tr, X_te, y_te, _int_list(seeds, "--seeds"), cfg)
-    _write_table(summarize_seeds(per_seed), out, "MLP: precision, recall, F1 (crossing class) per seed")
+    _write_table(
+        summarize_seeds(per_seed), out, "MLP: precision, recall, F1 (crossing class) per seed"
+    )
 
 
 @app.command("compact")
 def compact_cmd(
     data: Path = _DATA_OPT,
     sizes: list[str] = typer.Option(
-        ["512x512x256x256x128x128", "256x256x256x128", "128x128x128x64", "64x64x64", "32x32", "16x16"],
-        "--sizes", help="Hidden widths per model, e.g. 256x256x128 (repeat or comma-separate).",
+        [
+            "512x512x256x256x128x128",
+            "256x256x256x128",
+            "128x128x128x64",
+            "64x64x64",
+            "32x32",
+            "16x16",
+        ],
+        "--sizes",
+        help="Hidden widths per model, e.g. 256x256x128 (repeat or comma-separate).",
     ),
     test_data: Path | None = _TEST_OPT,
     config: Path | None = _CFG_OPT,
@@ -249,7 +317,9 @@ def compact_cmd(
             parsed.append(tuple(int(w) for w in spec.strip().split("x")))
         except ValueError as err:
             raise typer.BadParameter(f"--sizes: {spec!r} is not like 256x256x128") from err
-    cfg, X_tr, y_tr, X_te, y_te = _deep_inputs(data, test_data, config, features, label, test_fraction, split_seed)
+    cfg, X_tr, y_tr, X_te, y_te = _deep_inputs(
+        data, test_data, config, features, label, test_fraction, split_seed
+    )
     table = compact_study(X_tr, y_tr, X_te, y_te, parsed, cfg, n_timing=n_timing)
     _write_table(table, out, "MLP: F1 against inference cost")
 
@@ -270,7 +340,9 @@ def calibration_cmd(
     from nulearn.flavor.deep_study import calibration_study
     from nulearn.ml.report import Report
 
-    cfg, X_tr, y_tr, X_te, y_te = _deep_inputs(data, test_data, config, features, label, test_fraction, split_seed)
+    cfg, X_tr, y_tr, X_te, y_te = _deep_inputs(
+        data, test_data, config, features, label, test_fraction, split_seed
+    )
     study = calibration_study(X_tr, y_tr, X_te, y_te, cfg)
     rep = Report("MLP calibration and operating point")
     rep.text(
@@ -288,11 +360,17 @@ def calibration_cmd(
 # -- realistic data from transport, artificial-to-realistic study (issue 6) -------------------------
 @app.command("transport")
 def transport_cmd(
-    profiles: int = typer.Option(200, "--profiles", min=1, help="Number of randomized supernova profiles."),
+    profiles: int = typer.Option(
+        200, "--profiles", min=1, help="Number of randomized supernova profiles."
+    ),
     seed: int = typer.Option(0, help="Seed of the profile parameters (output is deterministic)."),
     out: Path = typer.Option(..., help="Output table: .parquet (default) or .h5/.hdf5."),
-    n_radii: int = typer.Option(128, min=8, help="Radial nodes per profile (rows per profile, minus one)."),
-    n_core: int = typer.Option(24, min=2, help="Core rays (angular resolution at the inner boundary)."),
+    n_radii: int = typer.Option(
+        128, min=8, help="Radial nodes per profile (rows per profile, minus one)."
+    ),
+    n_core: int = typer.Option(
+        24, min=2, help="Core rays (angular resolution at the inner boundary)."
+    ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Solve gray transport on randomized profiles; write moments and exact crossing labels."""
@@ -315,8 +393,12 @@ def export_cmd(
     model_dir: Path = typer.Argument(..., help="Model directory (card.yaml + estimator.joblib)."),
     fmt: str = typer.Option(..., "--format", help="onnx, torchscript, c or fortran."),
     out: Path = typer.Option(..., "--out", help="Output file (.onnx, .pt, .h, .f90)."),
-    name: str = typer.Option(None, "--name", help="Function name part for c/fortran (default <model>_<scheme>)."),
-    precision: str = typer.Option("float64", help="MLP arithmetic for onnx/torchscript: float64 or float32."),
+    name: str = typer.Option(
+        None, "--name", help="Function name part for c/fortran (default <model>_<scheme>)."
+    ),
+    precision: str = typer.Option(
+        "float64", help="MLP arithmetic for onnx/torchscript: float64 or float32."
+    ),
 ) -> None:
     """Export a model: raw moments in, P(crossing) and flag (1/0, -1 invalid) out."""
     from nulearn.flavor.deploy import export_model
@@ -325,22 +407,40 @@ def export_cmd(
         res = export_model(model_dir, fmt, out, name=name, precision=precision)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
-    what = f"function {res.symbol}" if res.symbol else "inputs 'moments' (n_cells, n_raw); outputs 'p_crossing', 'flag'"
-    typer.echo(f"wrote {res.path} ({res.fmt}, {res.kind}); {what}; raw moments in order: {', '.join(res.raw_names)}")
+    what = (
+        f"function {res.symbol}"
+        if res.symbol
+        else "inputs 'moments' (n_cells, n_raw); outputs 'p_crossing', 'flag'"
+    )
+    typer.echo(
+        f"wrote {res.path} ({res.fmt}, {res.kind}); {what}; raw moments in order: {', '.join(res.raw_names)}"
+    )
 
 
 @app.command("flag")
 def flag_cmd(
-    snapshot: Path = typer.Argument(..., help="HDF5 snapshot with moment datasets (default layout: /n_nue, /F_nue, ...)."),
+    snapshot: Path = typer.Argument(
+        ..., help="HDF5 snapshot with moment datasets (default layout: /n_nue, /F_nue, ...)."
+    ),
     model: Path = typer.Option(..., "--model", help="Model directory."),
     out: Path = typer.Option(..., "--out", help="Flags file to write (or resume)."),
-    map_: list[str] = typer.Option([], "--map", help="Dataset for a raw moment, e.g. n_nue=/fluid/n_e (repeatable)."),
-    chunk_cells: int = typer.Option(1 << 22, "--chunk-cells", min=1, help="Cells per block (bounds memory)."),
+    map_: list[str] = typer.Option(
+        [], "--map", help="Dataset for a raw moment, e.g. n_nue=/fluid/n_e (repeatable)."
+    ),
+    chunk_cells: int = typer.Option(
+        1 << 22, "--chunk-cells", min=1, help="Cells per block (bounds memory)."
+    ),
     backend: str = typer.Option("auto", help="auto, c, onnx or python."),
     threads: int = typer.Option(2, min=1, help="Blocks evaluated at once (local runs)."),
-    dask: str = typer.Option(None, "--dask", help="Dask scheduler address, or 'local' for a local cluster."),
-    dask_workers: int = typer.Option(2, "--dask-workers", min=1, help="Workers of a local Dask cluster."),
-    overwrite: bool = typer.Option(False, help="Replace an existing flags file from a different run."),
+    dask: str = typer.Option(
+        None, "--dask", help="Dask scheduler address, or 'local' for a local cluster."
+    ),
+    dask_workers: int = typer.Option(
+        2, "--dask-workers", min=1, help="Workers of a local Dask cluster."
+    ),
+    overwrite: bool = typer.Option(
+        False, help="Replace an existing flags file from a different run."
+    ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Flag every cell of a snapshot: P(crossing), flag, validity; resumable, chunked, Dask-ready."""
@@ -363,7 +463,11 @@ def flag_cmd(
         )
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
-    resumed = "" if res.n_blocks_run == res.n_blocks else f", resumed: {res.n_blocks_run} of {res.n_blocks} blocks run"
+    resumed = (
+        ""
+        if res.n_blocks_run == res.n_blocks
+        else f", resumed: {res.n_blocks_run} of {res.n_blocks} blocks run"
+    )
     typer.echo(
         f"wrote {res.out}: grid {res.shape}, {res.n_cells:,} cells, {res.n_crossing:,} flagged unstable, "
         f"{res.n_invalid:,} invalid; backend {res.backend}, {res.seconds:.2f} s "
@@ -374,7 +478,9 @@ def flag_cmd(
 @app.command("snapshot", context_settings={"allow_extra_args": True})
 def snapshot_cmd(
     ctx: typer.Context,
-    first_axis: int = typer.Option(..., "--shape", help="Grid shape, 1 to 3 integers, e.g. --shape 256 256 256."),
+    first_axis: int = typer.Option(
+        ..., "--shape", help="Grid shape, 1 to 3 integers, e.g. --shape 256 256 256."
+    ),
     out: Path = typer.Option(..., "--out", help="Output HDF5 file."),
     seed: int = typer.Option(0, help="Seed of the smooth perturbations."),
     dtype: str = typer.Option("float64", help="float64 or float32."),
@@ -463,12 +569,17 @@ def growth_cmd(
 def study_cmd(
     out: Path = typer.Option(..., help="Report folder (report.md, figures/, tables as CSV)."),
     realistic: Path | None = typer.Option(
-        None, help="Realistic table from `nulearn flavor transport` (default: solve --profiles now)."
+        None,
+        help="Realistic table from `nulearn flavor transport` (default: solve --profiles now).",
     ),
-    profiles: int = typer.Option(200, "--profiles", min=2, help="Profiles to solve when --realistic is not given."),
+    profiles: int = typer.Option(
+        200, "--profiles", min=2, help="Profiles to solve when --realistic is not given."
+    ),
     n_artificial: int = typer.Option(60_000, min=100, help="Rows per artificial training set."),
     seed: int = typer.Option(0, help="Master seed (artificial data, profile split, models)."),
-    config: Path | None = typer.Option(None, help="StudyConfig YAML (overrides the options above)."),
+    config: Path | None = typer.Option(
+        None, help="StudyConfig YAML (overrides the options above)."
+    ),
 ) -> None:
     """Artificial-to-realistic study (arXiv:2310.03807 Tables I-III, analytic tests, DANN, I2/I3)."""
     from nulearn.flavor.realistic_study import StudyConfig, run_study, study_report
@@ -787,7 +898,8 @@ def reproduce_cmd(
     seed: int = typer.Option(0, help="Master seed."),
     jobs: int = typer.Option(2, min=1, help="Parallel training processes."),
     models: str | None = typer.Option(
-        None, help="Comma-separated model keys for the tables (default: lr2,knn,svm,tree,gbt,gbt_closure,mlp)."
+        None,
+        help="Comma-separated model keys for the tables (default: lr2,knn,svm,tree,gbt,gbt_closure,mlp).",
     ),
 ) -> None:
     """Regenerate Tables I-IV and Figs. 1-3 of arXiv:2310.03807 with Bayes ceilings, in one report."""
