@@ -167,13 +167,43 @@ class MapCNN(nn.Module):
         return self.head(self.feature_norm(self.features(x)))
 
 
-class MapClassifierModule(L.LightningModule):
+class MapModuleBase(L.LightningModule):
+    """A :class:`MapCNN` trained with AdamW and the exponential learning-rate decay of the study.
+
+    Subclasses define ``forward`` and ``_step(batch, stage)`` (loss and logging).
+    """
+
+    def __init__(self, config: CNNConfig, n_outputs: int) -> None:
+        super().__init__()
+        self.config = config
+        self.net = MapCNN(config, n_outputs=n_outputs)
+
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+        raise NotImplementedError
+
+    def training_step(
+        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+    ) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(
+        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+    ) -> torch.Tensor:
+        return self._step(batch, "val")
+
+    def configure_optimizers(self) -> Any:
+        opt = torch.optim.AdamW(
+            self.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay
+        )
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=self.config.lr_decay)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+
+
+class MapClassifierModule(MapModuleBase):
     """Binary classification (massless vs massive) with BCE loss and an exponential LR schedule."""
 
     def __init__(self, config: CNNConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.net = MapCNN(config, n_outputs=1)
+        super().__init__(config, n_outputs=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits, shape ``(batch,)``."""
@@ -196,23 +226,6 @@ class MapClassifierModule(L.LightningModule):
             f"{stage}_acc", acc, prog_bar=True, on_epoch=True, on_step=False, batch_size=x.shape[0]
         )
         return loss
-
-    def training_step(
-        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
-    ) -> torch.Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(
-        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
-    ) -> torch.Tensor:
-        return self._step(batch, "val")
-
-    def configure_optimizers(self) -> Any:
-        opt = torch.optim.AdamW(
-            self.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay
-        )
-        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=self.config.lr_decay)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
 
 
 @torch.no_grad()

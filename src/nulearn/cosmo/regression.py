@@ -11,9 +11,7 @@ networks (Lakshminarayanan, Pritzel & Blundell 2017) combines as a Gaussian mixt
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
-import lightning as L
 import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
@@ -22,7 +20,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
-from nulearn.cosmo.cnn import CNNConfig, MapCNN, predict_logits
+from nulearn.cosmo.cnn import CNNConfig, MapModuleBase, predict_logits
 from nulearn.cosmo.datasets import map_loader
 from nulearn.ml.training import TrainerConfig, fit
 
@@ -36,13 +34,11 @@ def gaussian_nll(mean: torch.Tensor, log_var: torch.Tensor, target: torch.Tensor
     return 0.5 * (log_var + (target - mean) ** 2 * torch.exp(-log_var)).mean()
 
 
-class MapRegressorModule(L.LightningModule):
+class MapRegressorModule(MapModuleBase):
     """Predicts (μ, ln σ²) of standardised M_ν; Gaussian NLL loss; exponential LR schedule."""
 
     def __init__(self, config: CNNConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.net = MapCNN(config, n_outputs=2)
+        super().__init__(config, n_outputs=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(μ, ln σ²) in standardised units, shape ``(batch, 2)``; ln σ² clamped to [−10, 5]."""
@@ -72,23 +68,6 @@ class MapRegressorModule(L.LightningModule):
             batch_size=x.shape[0],
         )
         return loss
-
-    def training_step(
-        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
-    ) -> torch.Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(
-        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
-    ) -> torch.Tensor:
-        return self._step(batch, "val")
-
-    def configure_optimizers(self) -> Any:
-        opt = torch.optim.AdamW(
-            self.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay
-        )
-        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=self.config.lr_decay)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
 
 
 class CNNRegressor(RegressorMixin, BaseEstimator):
