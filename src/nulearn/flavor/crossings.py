@@ -187,7 +187,8 @@ def find_crossings(
 
 
 #: Cells evaluated in lockstep: the recurrence is a serial chain per cell, so interleaving cells
-#: lets the compiler vectorize across them instead of waiting on each multiply.
+#: lets the compiler vectorize across them instead of waiting on each multiply (64 measured best
+#: of 4..64 on an AVX-512 machine: 1.4x faster generation than 8).
 _LOCKSTEP = 64
 #: Crossing angles kept internally per cell for the depth integral (a sum of four log-quadratic
 #: terms has far fewer sign changes than this).
