@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nulearn.flavor.dataset import frame_hash, read_dataset, write_dataset
+from nulearn.flavor.dataset import read_dataset, write_dataset
 from nulearn.flavor.generate import generate, generation_metadata
 from nulearn.flavor.labelling import label_moments
 from nulearn.flavor.sampling import FLUX_FACTOR_CAP, sample_features
 from nulearn.flavor.species import ELN_FEATURES, XLN_FEATURES
+from nulearn.ml.model_card import data_sha256
 
 
 @pytest.mark.parametrize("scheme", ["original", "hierarchical", "xln"])
@@ -84,7 +85,7 @@ def test_dataset_round_trip_with_metadata(tmp_path, suffix: str) -> None:  # typ
     ds = read_dataset(path)
     pd.testing.assert_frame_equal(ds.frame, frame, check_dtype=False)
     assert ds.metadata["scheme"] == "original" and ds.metadata["features"] == list(ELN_FEATURES)
-    assert frame_hash(ds.frame[list(ELN_FEATURES)]) == frame_hash(frame[list(ELN_FEATURES)])
+    assert data_sha256(ds.frame[list(ELN_FEATURES)]) == data_sha256(frame[list(ELN_FEATURES)])
     with pytest.raises(ValueError, match="missing columns"):
         read_dataset(path, columns=["alpha", "F_nux"])
 

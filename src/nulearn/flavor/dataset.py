@@ -7,19 +7,17 @@ group, so a table is never separated from how it was made.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import h5py
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["Dataset", "frame_hash", "read_dataset", "write_dataset"]
+__all__ = ["Dataset", "read_dataset", "write_dataset"]
 
 _HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf")
 _META_KEY = b"nulearn"
@@ -127,15 +125,3 @@ def read_dataset(path: str | Path, columns: list[str] | None = None) -> Dataset:
     table = pf.read(columns=columns)
     raw = (pf.schema_arrow.metadata or {}).get(_META_KEY, b"{}")
     return Dataset(table.to_pandas(), json.loads(raw))
-
-
-def frame_hash(frame: pd.DataFrame) -> str:
-    """SHA-256 of a table's columns and values (order-sensitive): a fingerprint of training data."""
-    h = hashlib.sha256()
-    h.update(json.dumps([str(c) for c in frame.columns]).encode())
-    for col in frame.columns:
-        values = frame[col].to_numpy()
-        if values.dtype == object:
-            values = values.astype(str)
-        h.update(np.ascontiguousarray(values).tobytes())
-    return h.hexdigest()
