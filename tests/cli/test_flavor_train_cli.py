@@ -168,3 +168,35 @@ def test_reproduce_tiny(tmp_path: Path) -> None:
     assert "ELN-XLN test accuracy" in out
     text = (tmp_path / "rep" / "report.md").read_text()
     assert "Table IV" in text and "Acceptance checks" in text
+
+
+def test_predict_refuses_or_masks_unphysical_moments(data: dict[str, Path], tmp_path: Path) -> None:
+    """F >= 1, NaN or a non-positive density ratio is an error, or -1 with --mask-invalid; never a label."""
+    model = tmp_path / "lr"
+    _run(
+        "train",
+        "--model",
+        "lr",
+        "--data",
+        str(data["train"]),
+        "--out",
+        str(model),
+        "--val-fraction",
+        "0",
+    )
+    frame = read_dataset(data["test"]).frame.iloc[:5].copy()
+    frame.loc[frame.index[1], "F_nue"] = 1.0
+    frame.loc[frame.index[3], "alpha"] = np.nan
+    bad = write_dataset(frame, tmp_path / "bad.parquet")
+    out = tmp_path / "p.parquet"
+    res = runner.invoke(app, ["flavor", "predict", str(model), "--in", str(bad), "--out", str(out)])
+    assert res.exit_code != 0
+    message = " ".join(res.output.replace("│", " ").split())  # undo the error box's wrapping
+    assert (
+        "'alpha' must be finite and > 0; row 3 has nan" in message
+    )  # columns checked in card order
+    _run("predict", str(model), "--in", str(bad), "--out", str(out), "--mask-invalid")
+    pred = read_dataset(out).frame
+    assert pred["crossing_pred"].tolist()[1] == -1 and pred["crossing_pred"].tolist()[3] == -1
+    assert pred["p_crossing"].isna().tolist() == [False, True, False, True, False]
+    assert set(pred["crossing_pred"].iloc[[0, 2, 4]]) <= {0, 1}

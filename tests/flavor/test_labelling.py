@@ -75,3 +75,16 @@ def test_gaussian_and_maxent_disagree_sometimes() -> None:
     b = label_moments(frame, "gaussian")["crossing"]
     disagreement = (a != b).mean()
     assert 0.01 < disagreement < 0.3
+
+
+def test_validate_features_names_column_row_and_range() -> None:
+    from nulearn.flavor.species import validate_features
+
+    frame = _eln([1.0, 1.0, 0.5], [0.2, 1.0, 0.3], [0.1, 0.2, -0.1])
+    with pytest.raises(ValueError, match=r"'F_nue' must be finite and in \[0, 1\); row 1 has 1\.0"):
+        validate_features(frame, ["alpha", "F_nue", "F_nuebar"])
+    assert validate_features(frame, ["alpha", "F_nue", "F_nuebar"], mask=True).tolist() == [
+        True,
+        False,
+        False,
+    ]

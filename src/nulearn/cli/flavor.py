@@ -771,9 +771,20 @@ def predict_cmd(
     threshold: float | None = typer.Option(
         None, min=0.0, max=1.0, help="Decision threshold p_c (default: the card's)."
     ),
+    mask_invalid: bool = typer.Option(
+        False,
+        help="Give rows with unphysical moments p_crossing=NaN, crossing_pred=-1 instead of stopping.",
+    ),
 ) -> None:
-    """Predict P(crossing) for every row; refuses tables with missing or reordered features."""
+    """Predict P(crossing) for every row; refuses tables with missing or reordered features.
+
+    Flux factors must lie in [0, 1) and density ratios be > 0: an unphysical row stops the command
+    with an error naming it (or, with --mask-invalid, gets crossing_pred = -1, never a label).
+    """
+    import numpy as np
+
     from nulearn.flavor.dataset import read_dataset, write_dataset
+    from nulearn.flavor.species import validate_features
     from nulearn.ml.model_card import ModelCardError, load_model
 
     try:
@@ -781,16 +792,26 @@ def predict_cmd(
     except ModelCardError as err:
         raise typer.BadParameter(str(err), param_hint="MODEL_DIR") from err
     ds = read_dataset(inp)
+    features = list(carded.card.feature_names)
+    missing = [c for c in features if c not in ds.frame.columns]
+    valid = np.ones(len(ds.frame), dtype=bool)
+    if not missing:
+        try:
+            valid = validate_features(ds.frame, features, mask=mask_invalid)
+        except ValueError as err:
+            raise typer.BadParameter(str(err), param_hint="--in") from err
     t0 = time.perf_counter()
+    p = np.full(len(ds.frame), np.nan)
     try:
-        p = carded.predict_proba(ds.frame)[:, 1]
+        if valid.any():
+            p[valid] = carded.predict_proba(ds.frame.loc[valid])[:, 1]
     except ModelCardError as err:
         raise typer.BadParameter(str(err), param_hint="--in") from err
     elapsed = time.perf_counter() - t0
     p_c = carded.card.threshold if threshold is None else threshold
     frame = ds.frame.copy()
     frame["p_crossing"] = p
-    frame["crossing_pred"] = (p >= p_c).astype("int8")
+    frame["crossing_pred"] = np.where(valid, p >= p_c, -1).astype("int8")
     write_dataset(
         frame,
         out,
@@ -803,7 +824,8 @@ def predict_cmd(
     )
     typer.echo(
         f"predicted {len(frame):,} rows with {carded.card.model} in {elapsed:.3f} s "
-        f"({1e6 * elapsed / max(len(frame), 1):.2f} µs/row); predicted crossing fraction {frame['crossing_pred'].mean():.4f}"
+        f"({1e6 * elapsed / max(len(frame), 1):.2f} µs/row); predicted crossing fraction {frame.loc[valid, 'crossing_pred'].mean():.4f}"
+        + (f"; {int((~valid).sum()):,} invalid rows marked -1" if (~valid).any() else "")
     )
 
 
