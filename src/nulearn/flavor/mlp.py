@@ -47,6 +47,7 @@ from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 
+from nulearn.flavor.coordinates import PhysicalCoordinates
 from nulearn.flavor.mlp_config import SCHEDULES, MLPConfig
 from nulearn.flavor.mlp_network import (
     MLPModule,
@@ -199,7 +200,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.logit_offset_ = float(np.log(self.class_weights_[1] / self.class_weights_[0]))
 
         seed_everything(cfg.seed)
-        module = MLPModule(X_arr.shape[1], cfg, self.class_weights_)
+        module = MLPModule(X_arr.shape[1], cfg, self.class_weights_)  # width after coordinates
         x_tr_t = torch.as_tensor(self._standardize(X_tr), dtype=torch.float32)
         x_val_t = torch.as_tensor(self._standardize(X_val), dtype=torch.float32)
         train_loader = batch_loader(
@@ -289,11 +290,15 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         arr = _as_matrix(X)
         if fitting:
             self.n_features_in_ = arr.shape[1]
+            self.coordinates_ = (
+                PhysicalCoordinates().fit(arr) if self.config.coordinates == "physical" else None
+            )
         elif arr.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {arr.shape[1]} features; the model was fitted with {self.n_features_in_}"
             )
-        return arr
+        coords = getattr(self, "coordinates_", None)
+        return arr if coords is None else coords.transform(arr)
 
     def _standardize(self, X: NDArray[np.float64]) -> NDArray[np.float32]:
         return ((X - self.mean_) / self.scale_).astype(np.float32)
@@ -339,7 +344,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def multiply_adds_per_cell(self) -> int:
         """Forward-pass multiply-adds for one cell (see :func:`multiply_adds_per_cell`)."""
         self._check_fitted()
-        return multiply_adds_per_cell(self.n_features_in_, self.config.hidden_layers)
+        return multiply_adds_per_cell(len(self.mean_), self.config.hidden_layers)
 
     def card_fields(self) -> dict[str, Any]:
         """What a model card records: config, threshold, calibrator, class weights, validation scores."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from nulearn.flavor.coordinates import COORDINATES
 from nulearn.ml.calibration import CALIBRATION_METHODS
 from nulearn.ml.training import TrainerConfig
 
@@ -61,6 +62,9 @@ class MLPConfig:
             :meth:`MLPClassifier.fit`; the scheme's features in :meth:`MLPClassifier.fit_frame`).
         label: label column of a table (0/1; rows with a negative label are dropped by
             :meth:`MLPClassifier.fit_frame`).
+        coordinates: ``"raw"`` (the features as given) or ``"physical"`` (log density ratios,
+            flux-factor rapidities and flux factors, :mod:`nulearn.flavor.coordinates`; needs the
+            canonical 3 or 7 feature columns), applied before the standardization.
     """
 
     hidden_layers: tuple[int, ...] = (256, 256, 128, 128)
@@ -85,6 +89,7 @@ class MLPConfig:
     progress_bar: bool = False
     features: tuple[str, ...] | None = None
     label: str = "crossing"
+    coordinates: str = "raw"
 
     def __post_init__(self) -> None:
         # YAML and CLI hand over lists; the config is hashable and frozen, so store tuples.
@@ -109,6 +114,7 @@ class MLPConfig:
         check_choice("schedule", self.schedule, SCHEDULES)
         check_choice("class_weight", self.class_weight, CLASS_WEIGHT_MODES)
         check_choice("calibration", self.calibration, CALIBRATION_METHODS)
+        check_choice("coordinates", self.coordinates, COORDINATES)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (tuples as lists), the form written to YAML and model cards."""

@@ -42,6 +42,7 @@ from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from nulearn.flavor.coordinates import COORDINATES, PhysicalCoordinates
 from nulearn.ml.calibration import TemperatureScaling, sigmoid
 
 __all__ = [
@@ -71,7 +72,11 @@ MODEL_LABELS: dict[str, str] = {
 
 
 def polynomial_logistic_regression(
-    degree: int = 2, C: float = 1.0, max_iter: int = 3000, random_state: int = 0
+    degree: int = 2,
+    C: float = 1.0,
+    max_iter: int = 3000,
+    random_state: int = 0,
+    coordinates: str = "raw",
 ) -> Pipeline:
     """Logistic regression on standardized polynomial features (arXiv:2303.05560 Sec. III).
 
@@ -84,14 +89,22 @@ def polynomial_logistic_regression(
         C: inverse L2 regularisation strength.
         max_iter: lbfgs iterations.
         random_state: seed (lbfgs is deterministic; kept for a uniform interface).
+        coordinates: ``"raw"`` (the papers' features) or ``"physical"`` (log density ratios and
+            flux-factor rapidities first, :class:`~nulearn.flavor.coordinates.PhysicalCoordinates`).
 
     Returns:
-        An unfitted ``Pipeline`` with steps ``scale``, ``poly``, ``standardize``, ``logreg``.
+        An unfitted ``Pipeline`` with steps ``coords`` (physical coordinates only), ``scale``,
+        ``poly``, ``standardize``, ``logreg``.
     """
     if int(degree) < 1:
         raise ValueError(f"polynomial degree = {degree} is not allowed; it must be an integer >= 1")
+    if coordinates not in COORDINATES:
+        raise ValueError(f"coordinates = {coordinates!r}; allowed: {', '.join(COORDINATES)}")
+    # Raw pipelines keep the papers' four steps (and skl2onnx accepts no "passthrough" step).
+    coords = [("coords", PhysicalCoordinates())] if coordinates == "physical" else []
     return Pipeline(
         [
+            *coords,
             ("scale", StandardScaler()),
             ("poly", PolynomialFeatures(degree=int(degree), include_bias=False)),
             ("standardize", StandardScaler()),
@@ -466,7 +479,10 @@ def build_model(
     overrides = load_model_config(config)
     model: Any
     if name == "lr":
-        model = polynomial_logistic_regression(degree=degree, random_state=random_state)
+        coordinates = str(overrides.pop("coordinates", "raw"))
+        model = polynomial_logistic_regression(
+            degree=degree, random_state=random_state, coordinates=coordinates
+        )
     elif name == "knn":
         model = KNeighborsClassifier(n_neighbors=3, weights="distance")
     elif name == "svm":
