@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from nulearn.cli import app
 from nulearn.flavor.generate import generate
@@ -35,6 +35,12 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"own": d / "own.parquet", "cfg": d / "cfg.yaml", "dir": d}
 
 
+def _own_table(files: dict[str, Path]) -> list[str]:
+    """Options that read the user's own table (columns m0..m2, label 'unstable') and config."""
+    data, cfg = str(files["own"]), str(files["cfg"])
+    return ["--data", data, "--features", "m0,m1,m2", "--label", "unstable", "--config", cfg]
+
+
 def _ok(args: list[str]) -> str:
     res = runner.invoke(app, ["flavor", *args])
     assert res.exit_code == 0, f"{res.output}\n{res.exception!r}"
@@ -46,14 +52,7 @@ def test_seeds_table_on_own_columns(files: dict[str, Path]) -> None:
     text = _ok(
         [
             "seeds",
-            "--data",
-            str(files["own"]),
-            "--features",
-            "m0,m1,m2",
-            "--label",
-            "unstable",
-            "--config",
-            str(files["cfg"]),
+            *_own_table(files),
             "--seeds",
             "17,43",
             "--out",
@@ -71,14 +70,7 @@ def test_tune_writes_best_config_and_resumes(files: dict[str, Path]) -> None:
     out = files["dir"] / "tune"
     args = [
         "tune",
-        "--data",
-        str(files["own"]),
-        "--features",
-        "m0,m1,m2",
-        "--label",
-        "unstable",
-        "--config",
-        str(files["cfg"]),
+        *_own_table(files),
         "--layers",
         "1,2",
         "--widths",
@@ -129,35 +121,11 @@ def test_compact_and_calibration_on_generated_xln(files: dict[str, Path]) -> Non
 
 
 def test_bad_options_are_reported(files: dict[str, Path]) -> None:
-    res = runner.invoke(
-        app,
-        [
-            "flavor",
-            "seeds",
-            "--data",
-            str(files["own"]),
-            "--features",
-            "m0,m1",
-            "--label",
-            "unstable",
-            "--seeds",
-            "17,x",
-        ],
-    )
+    def seeds(features: str, *extra: str) -> Result:
+        own = ["--data", str(files["own"]), "--label", "unstable", "--features", features]
+        return runner.invoke(app, ["flavor", "seeds", *own, *extra])
+
+    res = seeds("m0,m1", "--seeds", "17,x")
     assert res.exit_code != 0 and "'x' is not an integer" in res.output
-    res = runner.invoke(
-        app,
-        [
-            "flavor",
-            "seeds",
-            "--data",
-            str(files["own"]),
-            "--features",
-            "m0,zz",
-            "--label",
-            "unstable",
-            "--config",
-            str(files["cfg"]),
-        ],
-    )
+    res = seeds("m0,zz", "--config", str(files["cfg"]))
     assert res.exit_code != 0 and "zz" in str(res.exception)

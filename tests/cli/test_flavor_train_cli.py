@@ -37,6 +37,13 @@ def _run(*args: str) -> str:
     return res.output
 
 
+def _train_all(model: str, data: Path, out: Path) -> str:
+    """`flavor train` on every row of ``data`` (no validation split)."""
+    return _run(
+        "train", "--model", model, "--data", str(data), "--out", str(out), "--val-fraction", "0"
+    )
+
+
 def test_train_predict_evaluate(data: dict[str, Path], tmp_path: Path) -> None:
     model = tmp_path / "lr2"
     out = _run(
@@ -73,48 +80,18 @@ def test_train_predict_evaluate(data: dict[str, Path], tmp_path: Path) -> None:
 
 def test_predict_refuses_reordered_features(data: dict[str, Path], tmp_path: Path) -> None:
     model = tmp_path / "tree"
-    _run(
-        "train",
-        "--model",
-        "tree",
-        "--data",
-        str(data["train"]),
-        "--out",
-        str(model),
-        "--val-fraction",
-        "0",
-    )
+    _train_all("tree", data["train"], model)
     frame = read_dataset(data["test"]).frame
-    swapped = tmp_path / "swapped.parquet"
-    write_dataset(frame[["F_nue", "alpha", "F_nuebar", "crossing"]], swapped)
-    res = runner.invoke(
-        app,
-        [
-            "flavor",
-            "predict",
-            str(model),
-            "--in",
-            str(swapped),
-            "--out",
-            str(tmp_path / "p.parquet"),
-        ],
+    swapped = write_dataset(
+        frame[["F_nue", "alpha", "F_nuebar", "crossing"]], tmp_path / "swapped.parquet"
     )
-    assert res.exit_code != 0 and "reordered" in res.output
-    missing = tmp_path / "missing.parquet"
-    write_dataset(frame[["alpha", "F_nue"]], missing)
-    res = runner.invoke(
-        app,
-        [
-            "flavor",
-            "predict",
-            str(model),
-            "--in",
-            str(missing),
-            "--out",
-            str(tmp_path / "p.parquet"),
-        ],
-    )
-    assert res.exit_code != 0 and "F_nuebar" in res.output
+    missing = write_dataset(frame[["alpha", "F_nue"]], tmp_path / "missing.parquet")
+    for table, named in ((swapped, "reordered"), (missing, "F_nuebar")):
+        out = tmp_path / "p.parquet"
+        res = runner.invoke(
+            app, ["flavor", "predict", str(model), "--in", str(table), "--out", str(out)]
+        )
+        assert res.exit_code != 0 and named in res.output
 
 
 def test_train_with_config_features_and_bad_model(data: dict[str, Path], tmp_path: Path) -> None:
@@ -173,17 +150,7 @@ def test_reproduce_tiny(tmp_path: Path) -> None:
 def test_predict_refuses_or_masks_unphysical_moments(data: dict[str, Path], tmp_path: Path) -> None:
     """F >= 1, NaN or a non-positive density ratio is an error, or -1 with --mask-invalid; never a label."""
     model = tmp_path / "lr"
-    _run(
-        "train",
-        "--model",
-        "lr",
-        "--data",
-        str(data["train"]),
-        "--out",
-        str(model),
-        "--val-fraction",
-        "0",
-    )
+    _train_all("lr", data["train"], model)
     frame = read_dataset(data["test"]).frame.iloc[:5].copy()
     frame.loc[frame.index[1], "F_nue"] = 1.0
     frame.loc[frame.index[3], "alpha"] = np.nan

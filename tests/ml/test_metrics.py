@@ -15,6 +15,7 @@ from nulearn.ml.metrics import (
     best_f1_threshold,
     binary_scores,
     confusion_matrix,
+    non_binary_index,
     pr_curve,
     roc_curve,
     threshold_sweep,
@@ -56,6 +57,9 @@ def test_invalid_labels_are_named() -> None:
         binary_scores([0, 1, 1], [0, 1, 2])
     with pytest.raises(ValueError, match="not finite"):
         roc_curve([0, 1], [0.1, np.nan])
+    assert non_binary_index([0, 1, 1.0, True]) is None
+    assert non_binary_index(np.array([0, 1, 0.5, -1])) == 2
+    assert non_binary_index([0, np.nan]) == 1
 
 
 @settings(max_examples=40, deadline=None)

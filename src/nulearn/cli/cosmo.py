@@ -12,6 +12,8 @@ import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from nulearn.cli.options import MaxEpochs, Patience, ReportDir, Seed, Threads
+
 if TYPE_CHECKING:
     from nulearn.cosmo.maps import MapSet
     from nulearn.ml.report import Report
@@ -57,7 +59,7 @@ def simulate(
     spectra: Path | None = typer.Option(
         None, help="C_ℓ table (.npz); computed with CAMB and saved there if absent."
     ),
-    seed: int = typer.Option(0, help="Random seed."),
+    seed: Seed = 0,
 ) -> None:
     """Simulate convergence maps of massless vs massive neutrino cosmologies into HDF5."""
     from nulearn.cosmo.maps import MapConfig, SpectrumTable, save_maps
@@ -108,12 +110,12 @@ def simulate(
 def train(
     maps: Path = typer.Option(..., exists=True, help="Training maps (HDF5 from `simulate`)."),
     out: Path = typer.Option(..., help="Model file to write (.pt)."),
-    epochs: int = typer.Option(20, min=1, help="Maximum epochs."),
-    patience: int = typer.Option(5, min=1, help="Early-stopping patience in epochs."),
+    epochs: MaxEpochs = 20,
+    patience: Patience = 5,
     tune: int = typer.Option(0, min=0, help="Optuna trials before the final fit (0: defaults)."),
     ensemble: int = typer.Option(1, min=1, help="Regression only: deep-ensemble size."),
-    threads: int = typer.Option(2, min=1, help="CPU threads for PyTorch."),
-    seed: int = typer.Option(0, help="Random seed."),
+    threads: Threads = 2,
+    seed: Seed = 0,
 ) -> None:
     """Train the CNN classifier (or the M_ν regressor on a --regression map set)."""
     from nulearn.cosmo.cnn import CNNClassifier, CNNConfig, tune_classifier
@@ -170,7 +172,7 @@ def evaluate(
     theory_check: bool = typer.Option(
         False, help="Add C_ℓ-vs-CAMB and map-power checks (runs CAMB)."
     ),
-    out: Path = typer.Option(Path("reports/cosmo"), help="Report folder."),
+    out: ReportDir = Path("reports/cosmo"),
 ) -> None:
     """Score the CNN against the likelihood-ratio and peak-count baselines (or the M_ν regressor
     against the Fisher bound, with interval coverage); write a report."""
@@ -295,7 +297,7 @@ def saliency(
     maps: Path = typer.Option(..., exists=True, help="Maps to explain (HDF5)."),
     n_maps: int = typer.Option(8, min=1, help="Number of maps to attribute."),
     steps: int = typer.Option(32, min=2, help="Integrated-gradients steps."),
-    out: Path = typer.Option(Path("reports/cosmo_saliency"), help="Report folder."),
+    out: ReportDir = Path("reports/cosmo_saliency"),
 ) -> None:
     """Integrated gradients split into over- and under-dense pixels, with occlusion as a cross-check."""
     from nulearn.cosmo.cnn import CNNClassifier

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Annotated
 
 import typer
+
+from nulearn.cli.options import MaxEpochs, Patience, ReportDir, Seed, Threads
 
 __all__ = ["app"]
 
@@ -17,6 +20,9 @@ app = typer.Typer(no_args_is_help=True)
 app.add_typer(
     __import__("nulearn.cli.detector_tpc", fromlist=["app"]).app, name="tpc"
 )  # issue 10 (TPC)
+
+#: A run folder written by ``nulearn detector train``.
+RunDir = Annotated[Path, typer.Option(help="Run folder written by `train`.")]
 
 
 @app.command()
@@ -29,10 +35,8 @@ def train(
         None, min=2, help="Events per flavour class (default all)."
     ),
     folds: int = typer.Option(5, min=2, help="k of the k-fold cross-validation."),
-    max_epochs: int = typer.Option(
-        25, min=1, help="CNN epoch limit per fold (early stopping ends sooner)."
-    ),
-    patience: int = typer.Option(5, min=1, help="Early-stopping patience in epochs."),
+    max_epochs: MaxEpochs = 25,
+    patience: Patience = 5,
     ensemble: int = typer.Option(
         2, min=0, help="Extra CNNs for the deep ensemble (trained on fold 0)."
     ),
@@ -42,8 +46,8 @@ def train(
     image_size: int = typer.Option(
         48, min=8, max=500, help="Pixels per view side after crop and pooling."
     ),
-    threads: int = typer.Option(1, min=1, help="PyTorch CPU threads."),
-    seed: int = typer.Option(0, help="Master seed."),
+    threads: Threads = 1,
+    seed: Seed = 0,
 ) -> None:
     """Cross-validate the multi-view CNN and the hand-feature BDT on the same folds."""
     from nulearn.detector.cvn.data import PixelMapConfig
@@ -79,8 +83,8 @@ def train(
 
 @app.command()
 def evaluate(
-    run: Path = typer.Option(Path("runs/detector-cvn"), help="Run folder written by `train`."),
-    out: Path = typer.Option(Path("reports/detector"), help="Report folder."),
+    run: RunDir = Path("runs/detector-cvn"),
+    out: ReportDir = Path("reports/detector"),
     mc_samples: int = typer.Option(10, min=1, help="MC-dropout passes."),
 ) -> None:
     """Efficiency, purity, confusion, ROC, energy dependence, calibration and OOD uncertainty."""
@@ -93,8 +97,8 @@ def evaluate(
 
 @app.command()
 def explain(
-    run: Path = typer.Option(Path("runs/detector-cvn"), help="Run folder written by `train`."),
-    out: Path = typer.Option(Path("reports/detector-explain"), help="Report folder."),
+    run: RunDir = Path("runs/detector-cvn"),
+    out: ReportDir = Path("reports/detector-explain"),
     per_class: int = typer.Option(1, min=1, help="Events per class to attribute."),
     tsne: bool = typer.Option(True, help="Also draw a t-SNE embedding (PCA always)."),
 ) -> None:

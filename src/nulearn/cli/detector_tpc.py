@@ -7,16 +7,34 @@ prints a short summary. Event files are ``.npz`` archives with the raw waveforms
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from pathlib import Path
 
 import typer
+
+from nulearn.cli.options import MaxEpochs, NEvents, Seed, Threads, TPCConfigFile
 
 __all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True, help="Liquid-xenon TPC (EXO-200-like) waveforms.")
 
-_KINDS = ("bb", "uniform", "gamma", "uniform_gamma")
-_TASKS = ("energy", "sites", "gan", "all")
+
+class EventKind(StrEnum):
+    """Simulated event kinds (keys of :data:`nulearn.detector.tpc.dataset.EVENT_KINDS`)."""
+
+    bb = "bb"
+    uniform = "uniform"
+    gamma = "gamma"
+    uniform_gamma = "uniform_gamma"
+
+
+class Task(StrEnum):
+    """Studies of ``train``."""
+
+    energy = "energy"
+    sites = "sites"
+    gan = "gan"
+    all = "all"
 
 
 def _config(path: Path | None):  # type: ignore[no-untyped-def]
@@ -27,26 +45,24 @@ def _config(path: Path | None):  # type: ignore[no-untyped-def]
 
 @app.command("simulate")
 def simulate_cmd(
-    kind: str = typer.Option("bb", help=f"Event kind: one of {', '.join(_KINDS)}."),
-    n: int = typer.Option(100, "--n", min=1, help="Number of events."),
-    seed: int = typer.Option(0, help="Random seed."),
+    kind: EventKind = typer.Option(EventKind.bb, help="Event kind."),
+    n: NEvents = 100,
+    seed: Seed = 0,
     out: Path = typer.Option(
         Path("tpc_events.npz"), help="Output .npz (waveforms, deposits truth)."
     ),
-    config: Path | None = typer.Option(None, help="TPCConfig YAML (default: EXO-200-like)."),
+    config: TPCConfigFile = None,
 ) -> None:
     """Simulate raw U-wire waveforms (n, 76, 1024) in electrons."""
     import numpy as np
 
-    from nulearn.detector.tpc.dataset import EVENT_KINDS, make_deposits
+    from nulearn.detector.tpc.dataset import make_deposits
     from nulearn.detector.tpc.simulator import simulate
 
-    if kind not in EVENT_KINDS:
-        raise typer.BadParameter(f"kind {kind!r} unknown; allowed: {sorted(EVENT_KINDS)}")
     cfg = _config(config)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    deposits = make_deposits(kind, n, cfg, rng)
+    deposits = make_deposits(kind.value, n, cfg, rng)
     waves = simulate(deposits, cfg, rng)
     dt = time.perf_counter() - t0
     np.savez_compressed(
@@ -66,7 +82,7 @@ def simulate_cmd(
 def reconstruct_cmd(
     data: Path = typer.Option(..., help="Events written by `simulate`."),
     out: Path = typer.Option(Path("tpc_reco.csv"), help="Per-event CSV of conventional features."),
-    config: Path | None = typer.Option(None, help="TPCConfig YAML used for the simulation."),
+    config: TPCConfigFile = None,
     threshold: float = typer.Option(5.0, min=0.0, help="Matched-filter threshold in noise sigmas."),
 ) -> None:
     """Conventional reconstruction: matched filter, template fit, lifetime correction, site count."""
@@ -90,17 +106,17 @@ def reconstruct_cmd(
 
 @app.command("train")
 def train_cmd(
-    task: str = typer.Option("energy", help=f"Study: one of {', '.join(_TASKS)}."),
+    task: Task = typer.Option(Task.energy, help="Study (all: the three)."),
     n_train: int = typer.Option(2000, min=8, help="Training events."),
     n_test: int = typer.Option(600, min=8, help="Test events."),
-    epochs: int = typer.Option(6, min=1, help="Epochs."),
+    epochs: MaxEpochs = 6,
     members: int = typer.Option(3, min=1, help="Energy-CNN ensemble members."),
-    threads: int = typer.Option(1, min=1, help="PyTorch CPU threads."),
-    seed: int = typer.Option(0, help="Random seed."),
+    threads: Threads = 1,
+    seed: Seed = 0,
     out: Path = typer.Option(
         Path("reports/detector-tpc"), help="Report folder (and gan.pt for task gan)."
     ),
-    config: Path | None = typer.Option(None, help="TPCConfig YAML."),
+    config: TPCConfigFile = None,
 ) -> None:
     """Train and evaluate: energy CNN, site discriminator, or WGAN-GP; writes a report section."""
     import torch
@@ -108,8 +124,6 @@ def train_cmd(
     from nulearn.detector.tpc.report import tpc_report
     from nulearn.detector.tpc.study import discrimination_study, energy_study, generation_study
 
-    if task not in _TASKS:
-        raise typer.BadParameter(f"task {task!r} unknown; allowed: {list(_TASKS)}")
     torch.set_num_threads(threads)
     cfg = _config(config)
     energy = discrimination = generation = None
@@ -134,13 +148,13 @@ def train_cmd(
 @app.command("generate")
 def generate_cmd(
     model: Path = typer.Option(..., help="gan.pt written by `train --task gan`."),
-    n: int = typer.Option(100, "--n", min=1, help="Number of events."),
+    n: NEvents = 100,
     energy: float | None = typer.Option(
         None, min=0.0, help="Fixed energy in keV (default uniform 0.5-3.5 MeV)."
     ),
     seed: int = typer.Option(0, help="Random seed for the labels and latents."),
     out: Path = typer.Option(Path("tpc_generated.npz"), help="Output .npz with images and labels."),
-    config: Path | None = typer.Option(None, help="TPCConfig YAML."),
+    config: TPCConfigFile = None,
 ) -> None:
     """Generate waveform images (n, 76, 128) with the conditional WGAN-GP."""
     import numpy as np

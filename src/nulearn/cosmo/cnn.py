@@ -15,20 +15,20 @@ Training uses the shared glue :func:`nulearn.ml.training.fit`; hyperparameters a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import lightning as L
 import numpy as np
 import torch
-import yaml
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
-from nulearn.cosmo.datasets import map_loader
+from nulearn.cosmo.datasets import HoldoutSplit
+from nulearn.ml.config import YAMLConfig
 from nulearn.ml.training import TrainerConfig, fit
 
 __all__ = [
@@ -42,8 +42,8 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class CNNConfig:
-    """Architecture and optimiser settings.
+class CNNConfig(YAMLConfig):
+    """Architecture and optimiser settings; round-trips to YAML (:class:`YAMLConfig`).
 
     Attributes:
         stem_channels: linear filters in the stem (each gives one band-power feature).
@@ -67,6 +67,8 @@ class CNNConfig:
     weight_decay: float = 1e-4
     batch_size: int = 64
 
+    yaml_sort_keys = True
+
     def __post_init__(self) -> None:
         if self.stem_kernel % 2 == 0 or self.stem_kernel < 1:
             raise ValueError(f"stem_kernel = {self.stem_kernel} must be odd and >= 1")
@@ -74,28 +76,6 @@ class CNNConfig:
             raise ValueError(f"lr_decay = {self.lr_decay} outside the allowed range (0, 1]")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout = {self.dropout} outside the allowed range [0, 1)")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (tuples as lists)."""
-        d = asdict(self)
-        d["body_channels"] = list(self.body_channels)
-        return d
-
-    def to_yaml(self) -> str:
-        """YAML form; round-trips with :meth:`from_yaml`."""
-        return yaml.safe_dump(self.to_dict(), sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CNNConfig:
-        """Inverse of :meth:`to_dict`."""
-        d = dict(data)
-        d["body_channels"] = tuple(d.get("body_channels", cls.body_channels))
-        return cls(**d)
-
-    @classmethod
-    def from_yaml(cls, text: str) -> CNNConfig:
-        """Inverse of :meth:`to_yaml`."""
-        return cls.from_dict(yaml.safe_load(text))
 
 
 def _power_pool(h: torch.Tensor) -> torch.Tensor:
@@ -181,6 +161,18 @@ class MapModuleBase(L.LightningModule):
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
         raise NotImplementedError
 
+    def _log_epoch(self, stage: str, batch_size: int, **metrics: torch.Tensor) -> None:
+        """Log each metric as ``<stage>_<name>``, averaged over the epoch, in the progress bar."""
+        for name, value in metrics.items():
+            self.log(
+                f"{stage}_{name}",
+                value,
+                prog_bar=True,
+                on_epoch=True,
+                on_step=False,
+                batch_size=batch_size,
+            )
+
     def training_step(
         self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
     ) -> torch.Tensor:
@@ -214,17 +206,7 @@ class MapClassifierModule(MapModuleBase):
         logit = self(x)
         loss = F.binary_cross_entropy_with_logits(logit, y)
         acc = ((logit > 0).float() == y).float().mean()
-        self.log(
-            f"{stage}_loss",
-            loss,
-            prog_bar=True,
-            on_epoch=True,
-            on_step=False,
-            batch_size=x.shape[0],
-        )
-        self.log(
-            f"{stage}_acc", acc, prog_bar=True, on_epoch=True, on_step=False, batch_size=x.shape[0]
-        )
+        self._log_epoch(stage, x.shape[0], loss=loss, acc=acc)
         return loss
 
 
@@ -277,25 +259,11 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"need exactly two classes, got {self.classes_.size}")
         target = (labels == self.classes_[1]).astype(np.float32)
         cfg, tcfg = self._configs()
-        rng = np.random.default_rng(tcfg.seed)
-        order = rng.permutation(maps.shape[0])
         n_val = max(1, round(self.validation_fraction * maps.shape[0]))
-        val, train = order[:n_val], order[n_val:]
-        self.scale_ = float(maps[train].std())
+        split = HoldoutSplit.shuffled(maps, target, n_val, tcfg.seed)
+        self.scale_ = split.scale
         module = MapClassifierModule(cfg)
-        fit(
-            module,
-            map_loader(
-                maps[train],
-                target[train],
-                self.scale_,
-                cfg.batch_size,
-                shuffle=True,
-                seed=tcfg.seed,
-            ),
-            map_loader(maps[val], target[val], self.scale_, 256),
-            tcfg,
-        )
+        fit(module, *split.loaders(cfg.batch_size, tcfg.seed), tcfg)
         self.module_ = module
         self.n_features_in_ = int(np.prod(maps.shape[1:]))
         return self
@@ -375,11 +343,7 @@ def tune_classifier(
     labels = np.asarray(train_labels).astype(np.float32)
     base_cfg = base or CNNConfig()
     tcfg = trainer or TrainerConfig(accelerator="cpu", max_epochs=10, patience=3)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(maps.shape[0])
-    n_val = max(1, maps.shape[0] // 5)
-    val, train = order[:n_val], order[n_val:]
-    scale = float(maps[train].std())
+    split = HoldoutSplit.shuffled(maps, labels, max(1, maps.shape[0] // 5), seed)
 
     def suggest(trial: Any) -> CNNConfig:
         return replace(
@@ -396,8 +360,7 @@ def tune_classifier(
         module = MapClassifierModule(cfg)
         trainer_out = fit(
             module,
-            map_loader(maps[train], labels[train], scale, cfg.batch_size, shuffle=True, seed=seed),
-            map_loader(maps[val], labels[val], scale, 256),
+            *split.loaders(cfg.batch_size, seed),
             tcfg,
             callbacks=[PruningCallback(trial, "val_loss")],
         )

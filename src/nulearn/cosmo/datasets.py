@@ -8,15 +8,16 @@ architecture, not the sample size.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import torch
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from torch.utils.data import DataLoader, IterableDataset, TensorDataset, get_worker_info
 
 from nulearn.cosmo.maps import MapConfig, MapMaker, SpectrumTable
 
-__all__ = ["StreamingMaps", "map_loader"]
+__all__ = ["HoldoutSplit", "StreamingMaps", "map_loader"]
 
 
 def map_loader(
@@ -53,6 +54,44 @@ def map_loader(
         generator=gen,
         drop_last=drop_last,
     )
+
+
+@dataclass(frozen=True)
+class HoldoutSplit:
+    """Maps split at random into training and validation sets, with the input scale.
+
+    Attributes:
+        maps: κ maps, shape ``(n, n_pix, n_pix)``.
+        targets: labels or M_ν, shape ``(n,)``.
+        train: training indices, shape ``(n - n_val,)``.
+        val: validation indices, shape ``(n_val,)``.
+        scale: κ standard deviation of the training maps (see :func:`map_loader`).
+    """
+
+    maps: NDArray[np.float32]
+    targets: NDArray[np.float32]
+    train: NDArray[np.int64]
+    val: NDArray[np.int64]
+    scale: float
+
+    @classmethod
+    def shuffled(
+        cls, maps: NDArray[np.float32], targets: NDArray[np.float32], n_val: int, seed: int
+    ) -> HoldoutSplit:
+        """Hold out ``n_val`` maps drawn with ``seed``; the rest train."""
+        order = np.random.default_rng(seed).permutation(maps.shape[0])
+        val, train = order[:n_val], order[n_val:]
+        return cls(maps, targets, train, val, float(maps[train].std()))
+
+    def loaders(
+        self, batch_size: int, seed: int
+    ) -> tuple[DataLoader[tuple[torch.Tensor, ...]], DataLoader[tuple[torch.Tensor, ...]]]:
+        """Training loader (shuffled with ``seed``, ``batch_size`` maps) and validation loader."""
+        t, v = self.train, self.val
+        return (
+            map_loader(self.maps[t], self.targets[t], self.scale, batch_size, True, seed),
+            map_loader(self.maps[v], self.targets[v], self.scale, 256),
+        )
 
 
 class StreamingMaps(IterableDataset[tuple[torch.Tensor, torch.Tensor]]):

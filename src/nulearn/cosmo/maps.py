@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import h5py
 import numpy as np
 import scipy.fft
-import yaml
 from numpy.typing import ArrayLike, NDArray
 from scipy.interpolate import CubicSpline
 
 from nulearn.cosmo.fourier import ell_grid, mode_weights
 from nulearn.cosmo.theory import Cosmology, amplitude_spectra, empty_beam_convergence
+from nulearn.ml.config import YAMLConfig
 
 __all__ = [
     "ARCMIN2_PER_SR",
@@ -49,8 +49,8 @@ ARCMIN2_PER_SR = (180.0 * 60.0 / np.pi) ** 2
 
 
 @dataclass(frozen=True)
-class MapConfig:
-    """How maps are made (everything except the cosmology).
+class MapConfig(YAMLConfig):
+    """How maps are made (everything except the cosmology); round-trips to YAML (:class:`YAMLConfig`).
 
     Attributes:
         n_pix: pixels per side (even).
@@ -76,6 +76,8 @@ class MapConfig:
     amplitude_jitter: float = 0.015
     lognormal_shift: float | None = None
 
+    yaml_sort_keys = True
+
     def __post_init__(self) -> None:
         if self.n_pix < 8 or self.n_pix % 2:
             raise ValueError(f"n_pix = {self.n_pix} must be even and >= 8")
@@ -99,19 +101,6 @@ class MapConfig:
     def pixel_rad(self) -> float:
         """Pixel side Δ in radians."""
         return self.side_rad / self.n_pix
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form."""
-        return asdict(self)
-
-    def to_yaml(self) -> str:
-        """YAML form; round-trips with :meth:`from_yaml`."""
-        return yaml.safe_dump(self.to_dict(), sort_keys=True)
-
-    @classmethod
-    def from_yaml(cls, text: str) -> MapConfig:
-        """Inverse of :meth:`to_yaml`."""
-        return cls(**yaml.safe_load(text))
 
 
 def noise_power(n_gal: float | None, sigma_e: float = 0.26) -> float:

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
 from nulearn.cosmo.cnn import CNNConfig, MapModuleBase, predict_logits
-from nulearn.cosmo.datasets import map_loader
+from nulearn.cosmo.datasets import HoldoutSplit
 from nulearn.ml.training import TrainerConfig, fit
 
 __all__ = ["CNNRegressor", "MapRegressorModule", "gaussian_nll", "interval_coverage"]
@@ -51,22 +51,7 @@ class MapRegressorModule(MapModuleBase):
         target = (y - _M_CENTRE) / _M_SCALE
         loss = gaussian_nll(out[:, 0], out[:, 1], target)
         rmse = torch.sqrt(F.mse_loss(out[:, 0], target)) * _M_SCALE
-        self.log(
-            f"{stage}_loss",
-            loss,
-            prog_bar=True,
-            on_epoch=True,
-            on_step=False,
-            batch_size=x.shape[0],
-        )
-        self.log(
-            f"{stage}_rmse_ev",
-            rmse,
-            prog_bar=True,
-            on_epoch=True,
-            on_step=False,
-            batch_size=x.shape[0],
-        )
+        self._log_epoch(stage, x.shape[0], loss=loss, rmse_ev=rmse)
         return loss
 
 
@@ -104,29 +89,15 @@ class CNNRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"n_members = {self.n_members} must be >= 1")
         cfg = self.config or CNNConfig()
         tcfg = self.trainer or TrainerConfig(accelerator="cpu", max_epochs=20)
-        order = np.random.default_rng(tcfg.seed).permutation(maps.shape[0])
         n_val = max(1, round(self.validation_fraction * maps.shape[0]))
-        val, train = order[:n_val], order[n_val:]
-        self.scale_ = float(maps[train].std())
+        split = HoldoutSplit.shuffled(maps, target, n_val, tcfg.seed)
+        self.scale_ = split.scale
         self.members_: list[MapRegressorModule] = []
         for k in range(self.n_members):
-            member_cfg = replace(
-                tcfg, seed=tcfg.seed + k
-            )  # ensemble diversity: initialisation and order
+            # ensemble diversity: initialisation and batch order
+            member_cfg = replace(tcfg, seed=tcfg.seed + k)
             module = MapRegressorModule(cfg)
-            fit(
-                module,
-                map_loader(
-                    maps[train],
-                    target[train],
-                    self.scale_,
-                    cfg.batch_size,
-                    shuffle=True,
-                    seed=member_cfg.seed,
-                ),
-                map_loader(maps[val], target[val], self.scale_, 256),
-                member_cfg,
-            )
+            fit(module, *split.loaders(cfg.batch_size, member_cfg.seed), member_cfg)
             self.members_.append(module)
         return self
 

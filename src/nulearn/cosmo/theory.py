@@ -28,14 +28,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from numpy.typing import ArrayLike, NDArray
 from scipy.interpolate import RectBivariateSpline
+
+from nulearn.ml.config import FloatConfig
 
 __all__ = [
     "C_KM_S",
@@ -59,8 +60,9 @@ _NU_MASS_DENSITY_EV = 93.14
 
 
 @dataclass(frozen=True)
-class Cosmology:
-    """A flat ΛCDM + massive-neutrino cosmology.
+class Cosmology(FloatConfig):
+    """A flat ΛCDM + massive-neutrino cosmology; round-trips to YAML (:class:`FloatConfig`: the
+    plain form, also used for HDF5 attributes and cache keys, holds floats).
 
     Attributes:
         h: H0 / (100 km/s/Mpc).
@@ -77,6 +79,8 @@ class Cosmology:
     n_s: float = 0.965
     A_s: float = 2.1e-9
     m_nu: float = 0.0
+
+    yaml_sort_keys = True
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.m_nu <= 2.0:
@@ -102,24 +106,6 @@ class Cosmology:
     def with_(self, **changes: Any) -> Cosmology:
         """A copy with some fields changed."""
         return replace(self, **changes)
-
-    def to_dict(self) -> dict[str, float]:
-        """Plain-dict form (for YAML, HDF5 attributes and cache keys)."""
-        return {k: float(v) for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Cosmology:
-        """Inverse of :meth:`to_dict`."""
-        return cls(**{k: float(v) for k, v in data.items()})
-
-    def to_yaml(self) -> str:
-        """YAML form; ``Cosmology.from_yaml(c.to_yaml()) == c``."""
-        return yaml.safe_dump(self.to_dict(), sort_keys=True)
-
-    @classmethod
-    def from_yaml(cls, text: str) -> Cosmology:
-        """Inverse of :meth:`to_yaml`."""
-        return cls.from_dict(yaml.safe_load(text))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ import torch
 from captum.attr import IntegratedGradients, Occlusion, Saliency
 from torch import nn
 
+from nulearn.ml.report import pyplot
+
 __all__ = [
     "LogitsOnly",
     "attribution_figure",
@@ -136,15 +138,6 @@ def embed_2d(
     raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
 
 
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def attribution_figure(
     image: np.ndarray,
     maps: Mapping[str, np.ndarray],
@@ -157,7 +150,7 @@ def attribution_figure(
         image: ``(C, H, W)``.
         maps: method name -> attribution ``(C, H, W)``.
     """
-    plt = _plt()
+    plt = pyplot()
     c = image.shape[0]
     fig, axes = plt.subplots(
         1 + len(maps), c, figsize=(2.6 * c, 2.4 * (1 + len(maps))), squeeze=False
@@ -192,7 +185,7 @@ def embedding_figure(
     embeddings: Mapping[str, np.ndarray], labels: np.ndarray, class_names: Sequence[str]
 ) -> Any:
     """Scatter of each 2D embedding ``(n, 2)`` coloured by true class."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(
         1, len(embeddings), figsize=(4.2 * len(embeddings), 4.0), squeeze=False
     )

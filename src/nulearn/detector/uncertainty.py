@@ -27,7 +27,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from nulearn.ml.calibration import expected_calibration_error, reliability_curve
+from nulearn.ml.calibration import expected_calibration_error, plot_reliability
+from nulearn.ml.report import pyplot
 
 __all__ = [
     "blank_channel",
@@ -147,25 +148,12 @@ def reliability_figure(
     y_true: np.ndarray, probas: Mapping[str, np.ndarray], n_bins: int = 10
 ) -> Any:
     """Reliability diagram of the top-label confidence, one curve per model, ECE in the legend."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(4.5, 4.2))
+    fig, ax = pyplot().subplots(figsize=(4.5, 4.2))
     ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=1, label="perfect")
     for name, p in probas.items():
         correct = (p.argmax(1) == y_true).astype(int)
         conf = np.clip(p.max(1), 0.0, 1.0)
-        curve = reliability_curve(correct, conf, n_bins=n_bins)
-        ece = expected_calibration_error(correct, conf, n_bins=n_bins)
-        ax.plot(
-            curve["mean_predicted"],
-            curve["fraction_positive"],
-            marker="o",
-            ms=3,
-            label=f"{name} (ECE {ece:.3f})",
-        )
+        plot_reliability(ax, correct, conf, name, n_bins=n_bins, ece_format=".3f")
     ax.set_xlabel("confidence (top class probability)")
     ax.set_ylabel("accuracy")
     ax.set_xlim(0, 1)

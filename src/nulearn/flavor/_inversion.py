@@ -83,37 +83,23 @@ def _lookup(f: float, tab_g: np.ndarray) -> float:
     return (1.0 - w) * tab_g[i] + w * tab_g[i + 1]
 
 
-@njit(cache=True, parallel=True)
-def newton_maxent(flux: np.ndarray, tab_g: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Shape parameters a with F(a) = flux, and the achieved F, shape (n,) each."""
-    n = flux.size
-    theta = np.empty(n)
-    achieved = np.empty(n)
-    for i in prange(n):
-        f = flux[i]
-        if f <= 0.0:
-            theta[i] = 0.0
-            achieved[i] = 0.0
-            continue
-        a = _lookup(f, tab_g) / (1.0 - f)
-        v, d = maxent_flux_and_slope(a)
-        for _ in range(steps):
-            # Stop as soon as the target is met: most cells need one step from the table.
-            if abs(v - f) <= _RTOL * f or d <= 0.0:
-                break
-            new = a - (v - f) / d
-            a = new if new > 0.0 else 0.5 * a
-            v, d = maxent_flux_and_slope(a)
-        theta[i] = a
-        achieved[i] = v
-    return theta, achieved
+#: Families of :func:`_newton`: the shape parameter of a cell with flux factor F starts from the
+#: tabulated g(F) / (1 - F)^power (a ~ 1/(1 - F) for maxent, b ~ 1/(1 - F)^2 for Gaussian).
+_MAXENT, _GAUSSIAN = 0, 1
+
+
+@njit(cache=True)
+def _flux_and_slope(family: int, theta: float, coeff: np.ndarray) -> tuple[float, float]:
+    if family == _MAXENT:
+        return maxent_flux_and_slope(theta)
+    return gaussian_flux_and_slope(theta, coeff)
 
 
 @njit(cache=True, parallel=True)
-def newton_gaussian(
-    flux: np.ndarray, tab_g: np.ndarray, coeff: np.ndarray, steps: int
+def _newton(
+    family: int, flux: np.ndarray, tab_g: np.ndarray, coeff: np.ndarray, steps: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Shape parameters b with F(b) = flux, and the achieved F, shape (n,) each."""
+    """Shape parameters with F(theta) = flux, and the achieved F, shape (n,) each."""
     n = flux.size
     theta = np.empty(n)
     achieved = np.empty(n)
@@ -124,14 +110,30 @@ def newton_gaussian(
             achieved[i] = 0.0
             continue
         om = 1.0 - f
-        b = _lookup(f, tab_g) / (om * om)
-        v, d = gaussian_flux_and_slope(b, coeff)
+        t = _lookup(f, tab_g) / (om if family == _MAXENT else om * om)
+        v, d = _flux_and_slope(family, t, coeff)
         for _ in range(steps):
+            # Stop as soon as the target is met: most cells need one step from the table.
             if abs(v - f) <= _RTOL * f or d <= 0.0:
                 break
-            new = b - (v - f) / d
-            b = new if new > 0.0 else 0.5 * b
-            v, d = gaussian_flux_and_slope(b, coeff)
-        theta[i] = b
+            new = t - (v - f) / d
+            t = new if new > 0.0 else 0.5 * t
+            v, d = _flux_and_slope(family, t, coeff)
+        theta[i] = t
         achieved[i] = v
     return theta, achieved
+
+
+_NO_COEFF = np.zeros((4, 1))
+
+
+def newton_maxent(flux: np.ndarray, tab_g: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shape parameters a with F(a) = flux, and the achieved F, shape (n,) each."""
+    return _newton(_MAXENT, flux, tab_g, _NO_COEFF, steps)
+
+
+def newton_gaussian(
+    flux: np.ndarray, tab_g: np.ndarray, coeff: np.ndarray, steps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shape parameters b with F(b) = flux, and the achieved F, shape (n,) each."""
+    return _newton(_GAUSSIAN, flux, tab_g, coeff, steps)

@@ -13,12 +13,23 @@ degrees of freedom:
   ``artanh F = 0.5 log((1 + F) / (1 - F))`` is the logarithm of the forward-to-backward
   asymmetry and stretches that region the way the distributions do.
 
-:class:`PhysicalCoordinates` maps ``[ratios..., F...]`` to
-``[log ratios..., artanh F..., F...]`` (the flux factors kept as well, since near isotropy the
-boundary is polynomial in F). A degree-2 polynomial logistic regression in these coordinates
-comes within about 2 points of the Bayes ceiling on the ELN schemes, where the same model on the
-raw features stays 5-8 points below it (see ``nulearn flavor reproduce``). The map is elementwise
-and closed-form, so every deployment target (C, Fortran, ONNX, TorchScript) reproduces it.
+Closure-free moments of the lepton-number distribution complete the picture. With
+``G = (f_nue - f_nux) - (f_nuebar - f_nuxbar)`` (arXiv:2310.03807 Eq. 1; no x terms for ELN) and
+densities relative to ``n_nue``, its zeroth and first moments are sums of products of the inputs,
+
+    g0 = I_0(G) / n_nue = 1 - alpha - alpha_x + alpha_xbar,
+    g1 = I_1(G) / n_nue = F_nue - alpha F_nuebar - alpha_x F_nux + alpha_xbar F_nuxbar,
+
+and a crossing needs G to take both signs, which the sign and ratio of g0 and g1 hint at
+(a G of one sign has |g1| <= |g0|).
+
+:class:`PhysicalCoordinates` maps the canonical features ``[ratios (r), F (m)]`` (r, m = 1, 2 for
+ELN; 3, 4 for ELN-XLN) to ``[log ratios (r), artanh F (m), F (m), g0, g1, g1 / (|g0| + 0.01)]``
+(the flux factors kept as well, since near isotropy the boundary is polynomial in F). A degree-2
+polynomial logistic regression in these coordinates comes within about 1 point of the Bayes
+ceiling on the ELN schemes, where the same model on the raw features stays 5-8 points below it
+(see ``nulearn flavor reproduce``). The map is closed-form arithmetic, so every deployment target
+(C, Fortran, ONNX, TorchScript) reproduces it.
 """
 
 from __future__ import annotations
@@ -28,7 +39,18 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["COORDINATES", "PhysicalCoordinates", "default_ratio_columns", "physical_coordinates"]
+__all__ = [
+    "COORDINATES",
+    "G_RATIO_SOFTENING",
+    "PhysicalCoordinates",
+    "default_ratio_columns",
+    "lepton_number_moments",
+    "physical_coordinates",
+]
+
+#: Softening of ``g1 / (|g0| + G_RATIO_SOFTENING)``: g0 passes through 0 where the lepton numbers
+#: cancel, and the ratio must stay finite there.
+G_RATIO_SOFTENING = 0.01
 
 #: Names accepted wherever a model takes ``coordinates``.
 COORDINATES: tuple[str, ...] = ("raw", "physical")
@@ -46,65 +68,82 @@ def default_ratio_columns(n_features: int) -> int:
     )
 
 
-def physical_coordinates(X: ArrayLike, ratio_columns: int) -> NDArray[np.float64]:
-    """``[ratios, F] (n, r + m)`` -> ``[log ratios, artanh F, F] (n, r + 2 m)``.
+def lepton_number_moments(X: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``(g0, g1)``, each ``(n,)``: zeroth and first moments of G over n_nue (module docstring).
 
     Args:
-        X: features, the first ``ratio_columns`` of them density ratios (> 0, dimensionless),
-            the rest flux factors in [0, 1).
-        ratio_columns: number r of leading density-ratio columns.
-
-    Raises:
-        ValueError: for a non-positive or non-finite ratio, or a flux factor outside [0, 1);
-            the message names the column and the first offending row.
+        X: canonical features ``(n, 3)`` (alpha, F_nue, F_nuebar) or ``(n, 7)`` (alpha, alpha_x,
+            alpha_xbar, F_nue, F_nuebar, F_nux, F_nuxbar).
     """
     Xa = np.asarray(X, dtype=np.float64)
-    if Xa.ndim != 2 or not 0 <= ratio_columns <= Xa.shape[1]:
-        raise ValueError(f"need a 2-D feature array with >= {ratio_columns} columns, got {Xa.shape}")
-    ratios, flux = Xa[:, :ratio_columns], Xa[:, ratio_columns:]
-    for name, bad in (
-        ("density ratio", ~(np.isfinite(ratios) & (ratios > 0))),
-        ("flux factor", ~((flux >= 0) & (flux < 1))),
+    if Xa.ndim != 2 or Xa.shape[1] not in (3, 7):
+        raise ValueError(f"need canonical features of shape (n, 3) or (n, 7), got {Xa.shape}")
+    if Xa.shape[1] == 3:
+        alpha, f_e, f_eb = Xa.T
+        return 1.0 - alpha, f_e - alpha * f_eb
+    alpha, a_x, a_xb, f_e, f_eb, f_x, f_xb = Xa.T
+    g0 = 1.0 - alpha - a_x + a_xb
+    g1 = f_e - alpha * f_eb - a_x * f_x + a_xb * f_xb
+    return g0, g1
+
+
+def physical_coordinates(X: ArrayLike) -> NDArray[np.float64]:
+    """Canonical features ``(n, r + m)`` -> ``(n, r + 2 m + 3)`` physical coordinates.
+
+    Output columns: ``log`` of the r density ratios, ``artanh`` of the m flux factors, the m flux
+    factors, g0, g1 and ``g1 / (|g0| + 0.01)`` (module docstring).
+
+    Args:
+        X: canonical features ``(n, 3)`` (ELN) or ``(n, 7)`` (ELN-XLN): density ratios (> 0,
+            dimensionless) first, then flux factors in [0, 1).
+
+    Raises:
+        ValueError: for another width, a non-positive or non-finite ratio, or a flux factor
+            outside [0, 1); the message names the column and the first offending row.
+    """
+    Xa = np.asarray(X, dtype=np.float64)
+    if Xa.ndim != 2:
+        raise ValueError(f"need a 2-D feature array, got shape {Xa.shape}")
+    r = default_ratio_columns(Xa.shape[1])
+    ratios, flux = Xa[:, :r], Xa[:, r:]
+    for name, bad, offset in (
+        ("density ratio", ~(np.isfinite(ratios) & (ratios > 0)), 0),
+        ("flux factor", ~((flux >= 0) & (flux < 1)), r),
     ):
         if bad.any():
             row, col = np.argwhere(bad)[0]
-            offset = 0 if name == "density ratio" else ratio_columns
             value = Xa[row, col + offset]
             raise ValueError(
                 f"{name} in column {col + offset}, row {row} is {value!r}; physical coordinates "
                 "need density ratios > 0 and flux factors in [0, 1)"
             )
-    return np.column_stack([np.log(ratios), np.arctanh(flux), flux])
+    g0, g1 = lepton_number_moments(Xa)
+    return np.column_stack(
+        [np.log(ratios), np.arctanh(flux), flux, g0, g1, g1 / (np.abs(g0) + G_RATIO_SOFTENING)]
+    )
 
 
 class PhysicalCoordinates(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """scikit-learn transformer of :func:`physical_coordinates` (stateless; ``fit`` checks width).
 
-    Args:
-        ratio_columns: leading density-ratio columns; ``None`` infers 1 for 3 features (ELN) and
-            3 for 7 features (ELN-XLN).
+    Attributes (after ``fit``):
+        ratio_columns_: leading density-ratio columns (1 for ELN, 3 for ELN-XLN).
     """
 
-    def __init__(self, ratio_columns: int | None = None) -> None:
-        self.ratio_columns = ratio_columns
-
     def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> PhysicalCoordinates:
-        """Record the width and the number of ratio columns; nothing is learned."""
+        """Record the width (3 or 7 canonical features); nothing is learned."""
         Xa = np.asarray(validate_data(self, X, dtype=np.float64))
-        r = self.ratio_columns
-        self.ratio_columns_ = default_ratio_columns(Xa.shape[1]) if r is None else int(r)
-        if not 0 <= self.ratio_columns_ <= Xa.shape[1]:
-            raise ValueError(f"ratio_columns = {r} does not fit {Xa.shape[1]} features")
+        self.ratio_columns_ = default_ratio_columns(Xa.shape[1])
         return self
 
     def transform(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Features ``(n, r + m)`` -> ``(n, r + 2 m)``."""
+        """Features ``(n, r + m)`` -> ``(n, r + 2 m + 3)``."""
         check_is_fitted(self, "ratio_columns_")
         Xa = np.asarray(validate_data(self, X, dtype=np.float64, reset=False))
-        return physical_coordinates(Xa, self.ratio_columns_)
+        return physical_coordinates(Xa)
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> NDArray[np.str_]:
-        """``log(alpha), ..., artanh(F_nue), ..., F_nue, ...``."""
+        """``log(alpha), ..., artanh(F_nue), ..., F_nue, ..., g0, g1, g1/(|g0|+0.01)``."""
         check_is_fitted(self, "ratio_columns_")
         names = (
             [f"x{i}" for i in range(self.n_features_in_)]
@@ -113,4 +152,5 @@ class PhysicalCoordinates(TransformerMixin, BaseEstimator):  # type: ignore[misc
         )
         r = self.ratio_columns_
         out = [f"log({n})" for n in names[:r]] + [f"artanh({n})" for n in names[r:]] + names[r:]
+        out += ["g0", "g1", f"g1/(|g0|+{G_RATIO_SOFTENING})"]
         return np.asarray(out, dtype=object)

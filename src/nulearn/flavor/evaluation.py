@@ -30,6 +30,7 @@ from nulearn.ml.metrics import (
     BinaryScores,
     Curve,
     binary_scores,
+    non_binary_index,
     pr_curve,
     roc_curve,
     threshold_sweep,
@@ -59,9 +60,8 @@ def label_array(frame: pd.DataFrame, label: str = "crossing") -> NDArray[np.int8
     if label not in frame.columns:
         raise ValueError(f"table has no label column {label!r}; columns: {list(frame.columns)}")
     y = frame[label].to_numpy()
-    bad = ~np.isin(y, (0, 1))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    i = non_binary_index(y)
+    if i is not None:
         raise ValueError(
             f"label {label!r} at row {i} is {y[i]!r}; allowed labels are 0 and 1 (drop invalid rows first)"
         )

@@ -8,17 +8,14 @@ True
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import Any
-
-import yaml
+from dataclasses import dataclass
 
 from nulearn.flavor.coordinates import COORDINATES
+from nulearn.ml import config as _config
 from nulearn.ml.calibration import CALIBRATION_METHODS
+from nulearn.ml.config import YAMLConfig
 from nulearn.ml.training import TrainerConfig
 
 __all__ = ["CLASS_WEIGHT_MODES", "SCHEDULES", "MLPConfig", "check_choice"]
@@ -30,8 +27,9 @@ CLASS_WEIGHT_MODES: tuple[str, ...] = ("balanced", "none")
 
 
 @dataclass(frozen=True)
-class MLPConfig:
-    """Everything that defines an MLP training run; round-trips to YAML.
+class MLPConfig(YAMLConfig):
+    """Everything that defines an MLP training run; round-trips to YAML (:class:`YAMLConfig`; a
+    file may hold the fields at top level or under an ``mlp:`` key).
 
     Attributes:
         hidden_layers: widths of the hidden layers, input to output (4-6 layers of a few
@@ -91,6 +89,8 @@ class MLPConfig:
     label: str = "crossing"
     coordinates: str = "raw"
 
+    yaml_section = "mlp"
+
     def __post_init__(self) -> None:
         # YAML and CLI hand over lists; the config is hashable and frozen, so store tuples.
         if not isinstance(self.hidden_layers, tuple):
@@ -116,43 +116,6 @@ class MLPConfig:
         check_choice("calibration", self.calibration, CALIBRATION_METHODS)
         check_choice("coordinates", self.coordinates, COORDINATES)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict (tuples as lists), the form written to YAML and model cards."""
-        out = dataclasses.asdict(self)
-        out["hidden_layers"] = list(self.hidden_layers)
-        out["features"] = None if self.features is None else list(self.features)
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MLPConfig:
-        """Build from a dict; unknown keys raise a ValueError naming them."""
-        allowed = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise ValueError(f"unknown MLPConfig field(s) {unknown}; allowed: {sorted(allowed)}")
-        return cls(**data)
-
-    def to_yaml(self, path: str | Path | None = None) -> str:
-        """YAML text of the config; also written to ``path`` when given."""
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
-
-    @classmethod
-    def from_yaml(cls, source: str | Path) -> MLPConfig:
-        """Read a config from a YAML file path or from YAML text.
-
-        A file may hold the fields at top level or under an ``mlp:`` key.
-        """
-        text = Path(source).read_text() if _looks_like_path(source) else str(source)
-        data = yaml.safe_load(text) or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"MLP config YAML must be a mapping, got {type(data).__name__}")
-        if "mlp" in data and isinstance(data["mlp"], dict):
-            data = data["mlp"]
-        return cls.from_dict(data)
-
     def trainer_config(self) -> TrainerConfig:
         """The :class:`~nulearn.ml.training.TrainerConfig` that runs this config's loop."""
         return TrainerConfig(
@@ -168,24 +131,12 @@ class MLPConfig:
         )
 
 
-def _looks_like_path(source: str | Path) -> bool:
-    if isinstance(source, Path):
-        return True
-    return "\n" not in source and (source.endswith((".yaml", ".yml")) or Path(source).is_file())
-
-
 def _check_range(
     name: str, value: float, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False
 ) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > lo if lo_open else value >= lo)
-    ok = ok and (hi == math.inf or (value < hi if hi_open else value <= hi))
-    if not ok:
-        lb, rb = ("(" if lo_open else "["), (")" if hi_open else "]")
-        raise ValueError(f"MLPConfig.{name} = {value!r}; allowed range {lb}{lo}, {hi}{rb}")
+    _config.check_range(f"MLPConfig.{name}", value, lo, hi, lo_open=lo_open, hi_open=hi_open)
 
 
 def check_choice(name: str, value: str, allowed: Sequence[str]) -> None:
     """Raise a ValueError naming ``MLPConfig.<name>`` when ``value`` is not in ``allowed``."""
-    if value not in allowed:
-        raise ValueError(f"MLPConfig.{name} = {value!r}; allowed: {', '.join(allowed)}")
+    _config.check_choice(f"MLPConfig.{name}", value, allowed)

@@ -42,7 +42,12 @@ from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nulearn.flavor.coordinates import COORDINATES, PhysicalCoordinates
+from nulearn.flavor.coordinates import (
+    COORDINATES,
+    G_RATIO_SOFTENING,
+    PhysicalCoordinates,
+    lepton_number_moments,
+)
 from nulearn.ml.calibration import TemperatureScaling, sigmoid
 
 __all__ = [
@@ -280,18 +285,15 @@ class ELNMomentFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_in_")
         Xa: NDArray[np.float64] = np.asarray(validate_data(self, X, dtype=np.float64, reset=False))
         ones = np.ones(Xa.shape[0])
+        g0, g1 = lepton_number_moments(Xa)
         if Xa.shape[1] == 3:
             alpha, f_e, f_eb = Xa.T
-            g0 = 1.0 - alpha
-            g1 = f_e - alpha * f_eb
             species = [(ones, f_e, 1.0), (alpha, f_eb, -1.0)]
         else:
             alpha, a_x, a_xb, f_e, f_eb, f_x, f_xb = Xa.T
-            g0 = 1.0 - alpha - a_x + a_xb
-            g1 = f_e - alpha * f_eb - a_x * f_x + a_xb * f_xb
             species = [(ones, f_e, 1.0), (alpha, f_eb, -1.0), (a_x, f_x, -1.0), (a_xb, f_xb, 1.0)]
         log_alpha = np.log(np.maximum(alpha, 1e-300))
-        cols = [Xa, g0, g1, g1 / (np.abs(g0) + 0.01), log_alpha]
+        cols = [Xa, g0, g1, g1 / (np.abs(g0) + G_RATIO_SOFTENING), log_alpha]
         if self.closure is not None:
             from nulearn.flavor.families import get_family
 

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from nulearn.flavor.dataset import read_dataset
 from nulearn.flavor.domain_adaptation import DomainAdversarialClassifier
@@ -46,6 +45,7 @@ from nulearn.flavor.models import MODEL_LABELS, build_model
 from nulearn.flavor.species import ELN_FEATURES, XLN_FEATURES
 from nulearn.flavor.transport.dataset import realistic_dataset
 from nulearn.flavor.transport.profile import SolverConfig
+from nulearn.ml.config import YAMLConfig
 
 __all__ = [
     "PAPER_TABLES",
@@ -75,8 +75,8 @@ _HIGHER = {
 
 
 @dataclass(frozen=True)
-class StudyConfig:
-    """Sizes and choices of the study.
+class StudyConfig(YAMLConfig):
+    """Sizes and choices of the study; round-trips to YAML (:class:`YAMLConfig`).
 
     Attributes:
         n_artificial: rows per artificial training set.
@@ -119,32 +119,6 @@ class StudyConfig:
             )
         if self.inner_radius_km <= 0:
             raise ValueError(f"inner_radius_km must be > 0, got {self.inner_radius_km}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict (YAML-serialisable)."""
-        data = asdict(self)
-        data["models"] = list(self.models)
-        data["degrees"] = list(self.degrees)
-        return data
-
-    def to_yaml(self) -> str:
-        """YAML text; :meth:`from_yaml` inverts it."""
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
-
-    @classmethod
-    def from_yaml(cls, text: str) -> StudyConfig:
-        """Inverse of :meth:`to_yaml`."""
-        data = dict(yaml.safe_load(text) or {})
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown study settings: {sorted(unknown)}")
-        if "solver" in data:
-            data["solver"] = SolverConfig(**data["solver"])
-        for key in ("models", "degrees"):
-            if key in data:
-                data[key] = tuple(data[key])
-        return cls(**data)
 
 
 @dataclass

@@ -62,15 +62,11 @@ Wavenumber search: :math:`k` is scanned on a uniform grid over :math:`[-\kappa S
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import erf, erfc
 
@@ -81,6 +77,7 @@ from nulearn.flavor.species import (
     flux_column,
     species_for_features,
 )
+from nulearn.ml.config import YAMLConfig
 
 __all__ = [
     "BRANCHES",
@@ -114,8 +111,8 @@ _BATCH_ELEMENTS = 1 << 22
 
 
 @dataclass(frozen=True)
-class StabilityConfig:
-    """Discretization of the dispersion relation; round-trips to YAML.
+class StabilityConfig(YAMLConfig):
+    """Discretization of the dispersion relation; round-trips to YAML (:class:`YAMLConfig`).
 
     Attributes:
         n_beams: Gauss-Legendre beams N in mu (the N x N eigenproblem); 16 already converges
@@ -152,37 +149,6 @@ class StabilityConfig:
             raise ValueError(
                 f"StabilityConfig.branches = {self.branches!r}; allowed: a non-empty subset of {BRANCHES}"
             )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict (tuples as lists), the YAML form."""
-        out = dataclasses.asdict(self)
-        out["branches"] = list(self.branches)
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> StabilityConfig:
-        """Build from a dict; unknown keys raise a ValueError naming them."""
-        unknown = sorted(set(data) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown StabilityConfig field(s) {unknown}")
-        return cls(**data)
-
-    def to_yaml(self, path: str | Path | None = None) -> str:
-        """YAML text; also written to ``path`` when given."""
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
-
-    @classmethod
-    def from_yaml(cls, source: str | Path) -> StabilityConfig:
-        """From a YAML file or YAML text."""
-        text = (
-            Path(source).read_text()
-            if isinstance(source, Path) or str(source).endswith((".yaml", ".yml"))
-            else str(source)
-        )
-        return cls.from_dict(yaml.safe_load(text) or {})
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize_scalar
 from sklearn.isotonic import IsotonicRegression
 
+from nulearn.ml.report import pyplot
+
 __all__ = [
     "CALIBRATION_METHODS",
     "Calibrator",
@@ -44,6 +46,7 @@ __all__ = [
     "expected_calibration_error",
     "logit",
     "make_calibrator",
+    "plot_reliability",
     "reliability_curve",
     "reliability_diagram",
     "sigmoid",
@@ -282,6 +285,29 @@ def brier_score(y: ArrayLike, p: ArrayLike) -> float:
     return float(np.mean((p_arr - y_arr) ** 2))
 
 
+def plot_reliability(
+    ax: Any,
+    y: ArrayLike,
+    p: ArrayLike,
+    name: str,
+    n_bins: int = 15,
+    strategy: str = "uniform",
+    ece_format: str = ".4f",
+) -> float:
+    """Draw the reliability curve of probabilities ``p`` ``(n,)`` for labels ``y`` ``(n,)`` on the
+    matplotlib axes ``ax``, labelled ``"<name> (ECE <ece>)"``; returns the ECE."""
+    curve = reliability_curve(y, p, n_bins=n_bins, strategy=strategy)
+    ece = expected_calibration_error(y, p, n_bins=n_bins, strategy=strategy)
+    ax.plot(
+        curve["mean_predicted"],
+        curve["fraction_positive"],
+        marker="o",
+        ms=3,
+        label=f"{name} (ECE {ece:{ece_format}})",
+    )
+    return ece
+
+
 def reliability_diagram(
     y: ArrayLike,
     probabilities: Mapping[str, ArrayLike],
@@ -302,25 +328,12 @@ def reliability_diagram(
     Returns:
         The ``matplotlib.figure.Figure`` (upper panel: curves; lower panel: histogram of p).
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, (ax, axh) = plt.subplots(
+    fig, (ax, axh) = pyplot().subplots(
         2, 1, figsize=(5.0, 6.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )
     ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=1, label="perfect")
     for name, p in probabilities.items():
-        curve = reliability_curve(y, p, n_bins=n_bins, strategy=strategy)
-        ece = expected_calibration_error(y, p, n_bins=n_bins, strategy=strategy)
-        ax.plot(
-            curve["mean_predicted"],
-            curve["fraction_positive"],
-            marker="o",
-            ms=3,
-            label=f"{name} (ECE {ece:.4f})",
-        )
+        plot_reliability(ax, y, p, name, n_bins=n_bins, strategy=strategy)
         axh.hist(np.asarray(p, dtype=np.float64), bins=50, range=(0, 1), histtype="step", log=True)
     ax.set_ylabel("observed fraction positive")
     ax.set_title(title)

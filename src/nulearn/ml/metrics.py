@@ -30,6 +30,7 @@ __all__ = [
     "best_f1_threshold",
     "binary_scores",
     "confusion_matrix",
+    "non_binary_index",
     "pr_curve",
     "roc_curve",
     "threshold_sweep",
@@ -38,13 +39,18 @@ __all__ = [
 DEFAULT_CLASS_NAMES: tuple[str, str] = ("negative", "positive")
 
 
+def non_binary_index(labels: ArrayLike) -> int | None:
+    """Index of the first entry of ``labels`` (flattened) that is not 0 or 1; ``None`` if none is."""
+    bad = np.flatnonzero(~np.isin(np.asarray(labels), (0, 1)))
+    return int(bad[0]) if bad.size else None
+
+
 def _labels(y: ArrayLike, name: str) -> NDArray[np.int8]:
     arr = np.asarray(y)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D (n_samples,), got shape {arr.shape}")
-    bad = ~np.isin(arr, (0, 1))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    i = non_binary_index(arr)
+    if i is not None:
         raise ValueError(
             f"{name}[{i}] = {arr[i]!r} is not a binary label; allowed values are 0 and 1"
         )

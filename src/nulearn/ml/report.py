@@ -21,7 +21,20 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Report", "markdown_table"]
+__all__ = ["Report", "markdown_table", "pyplot"]
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the non-interactive Agg backend (figures are only ever saved).
+
+    Imported on first use: matplotlib is slow to import and only reports need it.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _fmt(value: Any, floatfmt: str) -> str:

@@ -18,7 +18,14 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 
-__all__ = ["RestoreBestWeights", "TrainerConfig", "fit", "make_trainer", "seed_everything"]
+__all__ = [
+    "RestoreBestWeights",
+    "TrainerConfig",
+    "fit",
+    "make_trainer",
+    "monitored_value",
+    "seed_everything",
+]
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,15 @@ class TrainerConfig:
         return asdict(self)
 
 
+def monitored_value(trainer: L.Trainer, monitor: str) -> float | None:
+    """The value of ``monitor`` logged by the validation epoch that just ended, for a callback's
+    ``on_validation_end``; ``None`` during the sanity check or when it was not logged."""
+    if trainer.sanity_checking:
+        return None
+    value = trainer.callback_metrics.get(monitor)
+    return None if value is None else float(value)
+
+
 class RestoreBestWeights(Callback):
     """Remember the weights of the best validation epoch and load them when fitting ends.
 
@@ -84,13 +100,8 @@ class RestoreBestWeights(Callback):
         self._best_state: dict[str, torch.Tensor] | None = None
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if trainer.sanity_checking:
-            return
-        value = trainer.callback_metrics.get(self.monitor)
-        if value is None:
-            return
-        score = float(value)
-        if score != score:  # NaN never counts as an improvement
+        score = monitored_value(trainer, self.monitor)
+        if score is None or score != score:  # NaN never counts as an improvement
             return
         better = (
             self.best_score is None

@@ -38,6 +38,8 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 
+from nulearn.ml.training import monitored_value
+
 __all__ = [
     "FINISHED_STATES",
     "PruningCallback",
@@ -257,14 +259,12 @@ class PruningCallback(Callback):
         self.monitor = monitor
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if trainer.sanity_checking:
-            return
-        value = trainer.callback_metrics.get(self.monitor)
+        value = monitored_value(trainer, self.monitor)
         if value is None:
             return
         epoch = trainer.current_epoch
-        self.trial.report(float(value), step=epoch)
+        self.trial.report(value, step=epoch)
         if self.trial.should_prune():
             raise optuna.TrialPruned(
-                f"trial {self.trial.number} pruned at epoch {epoch}: {self.monitor}={float(value):.5g}"
+                f"trial {self.trial.number} pruned at epoch {epoch}: {self.monitor}={value:.5g}"
             )

@@ -34,6 +34,17 @@ def test_network_images(config: TPCConfig) -> None:
         network_images(np.zeros((1, 76, 100)), TPCConfig(n_samples=100, trigger_sample=10))
 
 
+def test_estimators_share_keyword_only_training_parameters() -> None:
+    training = set(WaveformSiteClassifier().get_params())
+    shared = "width max_epochs batch_size learning_rate val_fraction patience seed num_threads"
+    assert training == set(shared.split())
+    assert set(WaveformEnergyRegressor().get_params()) == training | {"n_members", "config"}
+    model = clone(WaveformEnergyRegressor(n_members=4, seed=3).set_params(width=4))
+    assert (model.n_members, model.seed, model.width) == (4, 3, 4)
+    with pytest.raises(TypeError):
+        WaveformSiteClassifier(8)  # type: ignore[misc]
+
+
 def test_energy_ensemble_trains_and_reports_uncertainty(small_set) -> None:
     model = WaveformEnergyRegressor(n_members=2, max_epochs=1, batch_size=8, num_threads=1)
     assert clone(model).get_params()["n_members"] == 2

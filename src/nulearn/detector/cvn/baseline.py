@@ -7,17 +7,19 @@ so the baseline is a configured instance of it (it can go into ``cross_val_score
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 from lightgbm import LGBMClassifier
+
+from nulearn.ml.config import YAMLConfig
 
 __all__ = ["BaselineConfig", "make_baseline"]
 
 
 @dataclass(frozen=True)
-class BaselineConfig:
-    """Hyper-parameters of the boosted-tree baseline (small sample: shallow trees, shrinkage).
+class BaselineConfig(YAMLConfig):
+    """Hyper-parameters of the boosted-tree baseline (small sample: shallow trees, shrinkage);
+    round-trips to YAML (:class:`YAMLConfig`).
 
     Attributes:
         n_estimators: boosting rounds.
@@ -40,10 +42,6 @@ class BaselineConfig:
     reg_lambda: float = 1.0
     seed: int = 0
     n_jobs: int = 1
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form, for YAML."""
-        return asdict(self)
 
 
 def make_baseline(config: BaselineConfig | None = None) -> LGBMClassifier:

@@ -13,7 +13,7 @@ cores; 8-bit maps become float (``x / 255``) inside :meth:`MultiViewCNN.forward`
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import lightning as L
@@ -22,13 +22,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from nulearn.detector.cvn.data import N_VIEWS, AugmentationConfig, augment_pixel_maps
+from nulearn.ml.config import YAMLConfig
 
 __all__ = ["CNNConfig", "CVNLightningModule", "MultiViewCNN"]
 
 
 @dataclass(frozen=True)
-class CNNConfig:
-    """Architecture and optimisation of :class:`MultiViewCNN`.
+class CNNConfig(YAMLConfig):
+    """Architecture and optimisation of :class:`MultiViewCNN`; round-trips to YAML (:class:`YAMLConfig`).
 
     Attributes:
         channels: output channels of the stem and the conv blocks of each tower.
@@ -64,17 +65,6 @@ class CNNConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.interaction_weight < 0:
             raise ValueError(f"interaction_weight must be >= 0, got {self.interaction_weight}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form, for YAML (tuples become lists)."""
-        d = asdict(self)
-        d["channels"] = list(self.channels)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> CNNConfig:
-        """Inverse of :meth:`to_dict`."""
-        return cls(**{**d, "channels": tuple(d["channels"])})
 
 
 def _tower(channels: tuple[int, ...]) -> nn.Sequential:

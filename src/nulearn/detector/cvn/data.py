@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import Dataset
+
+from nulearn.ml.config import YAMLConfig
 
 __all__ = [
     "FLAVOUR_NAMES",
@@ -145,8 +147,8 @@ def read_truth(stem: str | Path) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class PixelMapConfig:
-    """How full pixel maps are reduced before they are kept in memory.
+class PixelMapConfig(YAMLConfig):
+    """How full pixel maps are reduced before they are kept in memory (a :class:`YAMLConfig`).
 
     A window of ``crop_wires x crop_ticks`` is cut around the activity (centred on the
     charge-weighted centroid: per view along the wires, common to the three views along time,
@@ -184,10 +186,6 @@ class PixelMapConfig:
     def shape(self) -> tuple[int, int, int]:
         """Stored shape per event ``(3, wires, ticks)``."""
         return (N_VIEWS, self.crop_wires // self.pool, self.crop_ticks // self.pool)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form, for YAML."""
-        return asdict(self)
 
 
 def _window_starts(profile: np.ndarray, size: int) -> np.ndarray:
@@ -314,8 +312,8 @@ def load_cvn_sample(
 
 
 @dataclass(frozen=True)
-class AugmentationConfig:
-    """Augmentations that respect the detector's symmetries.
+class AugmentationConfig(YAMLConfig):
+    """Augmentations that respect the detector's symmetries (a :class:`YAMLConfig`).
 
     * ``flip_time``: mirror the drift (time) axis of all three views together. The drift
       coordinate is shared by the planes and the detector is symmetric under x -> -x (anodes on
@@ -333,10 +331,6 @@ class AugmentationConfig:
     flip_wire: bool = False
     max_shift_ticks: int = 3
     max_shift_wires: int = 2
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form, for YAML."""
-        return asdict(self)
 
 
 def _shift_zero_fill(x: torch.Tensor, shift: torch.Tensor, dim: int) -> torch.Tensor:

@@ -22,6 +22,7 @@ from sklearn.metrics import confusion_matrix as _sk_confusion
 
 from nulearn.detector.cvn.data import FLAVOUR_NAMES
 from nulearn.ml.metrics import Curve, roc_curve
+from nulearn.ml.report import pyplot
 
 __all__ = [
     "PUBLISHED_CVN",
@@ -208,22 +209,13 @@ def published_comparison(ours: Mapping[str, pd.DataFrame], n_train: int) -> pd.D
     return pd.DataFrame(rows)
 
 
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def confusion_figure(
     y_true: np.ndarray,
     predictions: Mapping[str, np.ndarray],
     class_names: Sequence[str] = FLAVOUR_NAMES,
 ) -> Any:
     """Row-normalised confusion matrices of several models side by side (a matplotlib Figure)."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(
         1, len(predictions), figsize=(4.2 * len(predictions), 3.8), squeeze=False
     )
@@ -254,7 +246,7 @@ def roc_figure(
     y_true: np.ndarray, proba: Mapping[str, np.ndarray], class_names: Sequence[str] = FLAVOUR_NAMES
 ) -> Any:
     """One-vs-rest ROC of each class (one panel per class), one line per model with its AUC."""
-    plt = _plt()
+    plt = pyplot()
     k = len(class_names)
     fig, axes = plt.subplots(1, k, figsize=(3.3 * k, 3.3), squeeze=False)
     for name, p in proba.items():
@@ -272,7 +264,7 @@ def roc_figure(
 
 def efficiency_vs_energy_figure(tables: Mapping[str, pd.DataFrame]) -> Any:
     """Efficiency against true neutrino energy, one panel per class, one line per model."""
-    plt = _plt()
+    plt = pyplot()
     first = next(iter(tables.values()))
     classes = list(dict.fromkeys(first["class"]))
     fig, axes = plt.subplots(

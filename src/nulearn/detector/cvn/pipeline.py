@@ -15,7 +15,7 @@ A run folder holds everything later commands need, so ``evaluate`` and ``explain
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +29,16 @@ from nulearn.detector.cvn.cnn import CNNConfig, MultiViewCNN
 from nulearn.detector.cvn.data import AugmentationConfig, PixelMapConfig, load_cvn_sample
 from nulearn.detector.cvn.features import hand_features
 from nulearn.detector.cvn.training import cross_validate, train_cnn
+from nulearn.ml.config import YAMLConfig
 from nulearn.ml.training import TrainerConfig
 
 __all__ = ["CVNRun", "CVNSettings", "load_run", "run_study"]
 
 
 @dataclass(frozen=True)
-class CVNSettings:
-    """Everything that defines a CVN study.
+class CVNSettings(YAMLConfig):
+    """Everything that defines a CVN study; round-trips to YAML (:class:`YAMLConfig`, with the
+    nested configs as mappings).
 
     Attributes:
         data_dir: sample folder (``None``: :func:`~nulearn.detector.cvn.data.default_data_dir`).
@@ -87,35 +89,6 @@ class CVNSettings:
             seed=self.seed,
             num_threads=self.num_threads,
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain nested dict, for YAML."""
-        d = asdict(self)
-        d["cnn"] = self.cnn.to_dict()
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> CVNSettings:
-        """Inverse of :meth:`to_dict`."""
-        d = dict(d)
-        return cls(
-            **{
-                k: v for k, v in d.items() if k not in ("pixels", "cnn", "augmentation", "baseline")
-            },
-            pixels=PixelMapConfig(**d.get("pixels", {})),
-            cnn=CNNConfig.from_dict(d["cnn"]) if "cnn" in d else CNNConfig(),
-            augmentation=AugmentationConfig(**d.get("augmentation", {})),
-            baseline=BaselineConfig(**d.get("baseline", {})),
-        )
-
-    def to_yaml(self) -> str:
-        """YAML text of :meth:`to_dict`."""
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
-
-    @classmethod
-    def from_yaml(cls, text: str) -> CVNSettings:
-        """Inverse of :meth:`to_yaml`."""
-        return cls.from_dict(yaml.safe_load(text))
 
 
 @dataclass

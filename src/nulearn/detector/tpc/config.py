@@ -26,11 +26,9 @@ about 0.5 % at 2615 keV, so that the charge reconstruction is noise limited as i
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, fields
 
-import yaml
+from nulearn.ml.config import YAMLConfig
 
 __all__ = ["Q_BB_KEV", "TL208_GAMMA_KEV", "TPCConfig"]
 
@@ -42,8 +40,9 @@ TL208_GAMMA_KEV: float = 2614.5
 
 
 @dataclass(frozen=True)
-class TPCConfig:
-    """Geometry, transport, electronics and noise of the simulated TPC charge readout.
+class TPCConfig(YAMLConfig):
+    """Geometry, transport, electronics and noise of the simulated TPC charge readout; round-trips
+    to YAML (:class:`YAMLConfig`).
 
     Attributes:
         channels_per_side: U channels per drift region (EXO-200: 38).
@@ -139,21 +138,3 @@ class TPCConfig:
     def noise_electrons(self) -> float:
         """Total RMS noise per channel in electrons."""
         return float((self.noise_white_electrons**2 + self.noise_correlated_electrons**2) ** 0.5)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form."""
-        return asdict(self)
-
-    def to_yaml(self, path: str | Path) -> None:
-        """Write the configuration as YAML."""
-        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> TPCConfig:
-        """Read a configuration written by :meth:`to_yaml`."""
-        data = yaml.safe_load(Path(path).read_text()) or {}
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown TPCConfig keys {sorted(unknown)}; allowed: {sorted(known)}")
-        return cls(**data)

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import lightning as L
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from nulearn.detector.tpc.energy_cnn import check_images, split_loaders
 from nulearn.detector.tpc.networks import SiteNet
+from nulearn.detector.tpc.training import SupervisedModule, WaveformEstimator
 from nulearn.ml.metrics import Curve, roc_curve
-from nulearn.ml.training import TrainerConfig, fit
+from nulearn.ml.training import fit
 
 __all__ = [
     "SiteModule",
@@ -62,7 +62,7 @@ def signal_efficiency_at_rejection(
     return 1.0 - signal_cut, curve
 
 
-class SiteModule(L.LightningModule):
+class SiteModule(SupervisedModule):
     """Lightning wrapper of :class:`SiteNet`: binary cross-entropy on the gamma label."""
 
     def __init__(self, width: int = 8, learning_rate: float = 2e-3, max_epochs: int = 10) -> None:
@@ -78,61 +78,13 @@ class SiteModule(L.LightningModule):
         x, y = batch
         return torch.nn.functional.binary_cross_entropy_with_logits(self.net(x), y)
 
-    def training_step(
-        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
-    ) -> torch.Tensor:
-        loss = self._loss(batch)
-        self.log("train_loss", loss)
-        return loss
 
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        self.log("val_loss", self._loss(batch))
-
-    def configure_optimizers(self) -> Any:
-        opt = torch.optim.AdamW(
-            self.parameters(), lr=self.hparams["learning_rate"], weight_decay=1e-4
-        )
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(
-            opt, T_max=max(self.hparams["max_epochs"], 1)
-        )
-        return {"optimizer": opt, "lr_scheduler": sched}
-
-
-class WaveformSiteClassifier(ClassifierMixin, BaseEstimator):
+class WaveformSiteClassifier(ClassifierMixin, WaveformEstimator):
     """Deep single/multi-site classifier on waveform images (scikit-learn classifier contract).
 
-    Classes are 0 (single-site signal) and 1 (multi-site / gamma background).
-
-    Args:
-        width: trunk width.
-        max_epochs: training epochs.
-        batch_size: minibatch size.
-        learning_rate: AdamW learning rate.
-        val_fraction: held-out fraction for early stopping.
-        patience: early-stopping patience.
-        seed: random seed.
-        num_threads: torch CPU threads.
+    Classes are 0 (single-site signal) and 1 (multi-site / gamma background). The keyword-only
+    parameters are the training parameters of :class:`WaveformEstimator`.
     """
-
-    def __init__(
-        self,
-        width: int = 8,
-        max_epochs: int = 10,
-        batch_size: int = 32,
-        learning_rate: float = 2e-3,
-        val_fraction: float = 0.15,
-        patience: int = 4,
-        seed: int = 0,
-        num_threads: int | None = None,
-    ) -> None:
-        self.width = width
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.val_fraction = val_fraction
-        self.patience = patience
-        self.seed = seed
-        self.num_threads = num_threads
 
     def fit(self, X: Any, y: Any) -> WaveformSiteClassifier:
         """Train on images X (n_events, n_channels, n_time) and labels y in {0, 1}."""
@@ -146,15 +98,7 @@ class WaveformSiteClassifier(ClassifierMixin, BaseEstimator):
             x, labels.astype(np.float32), self.batch_size, self.val_fraction, self.seed
         )
         self.module_ = SiteModule(self.width, self.learning_rate, self.max_epochs)
-        cfg = TrainerConfig(
-            max_epochs=self.max_epochs,
-            patience=self.patience,
-            accelerator="cpu",
-            devices=1,
-            seed=self.seed,
-            num_threads=self.num_threads,
-        )
-        fit(self.module_, train, val, cfg)
+        fit(self.module_, train, val, self._trainer_config(self.seed))
         self.module_.eval()
         return self
 

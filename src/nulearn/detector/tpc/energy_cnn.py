@@ -12,20 +12,21 @@ validation splits; Lakshminarayanan et al., NeurIPS 2017) is the uncertainty.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-import lightning as L
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import RegressorMixin
 from torch.utils.data import DataLoader, TensorDataset
 
 from nulearn.detector.tpc.config import TPCConfig
 from nulearn.detector.tpc.dataset import IMAGE_POOL
 from nulearn.detector.tpc.networks import EnergyNet
 from nulearn.detector.tpc.response import response_tables
-from nulearn.ml.training import TrainerConfig, fit
+from nulearn.detector.tpc.training import SupervisedModule, WaveformEstimator
+from nulearn.ml.training import fit
 
 __all__ = [
     "EnergyModule",
@@ -82,7 +83,7 @@ def split_loaders(
     )
 
 
-class EnergyModule(L.LightningModule):
+class EnergyModule(SupervisedModule):
     """Lightning wrapper: mean squared error on the energy in MeV."""
 
     def __init__(
@@ -106,65 +107,21 @@ class EnergyModule(L.LightningModule):
         x, y = batch
         return torch.mean((self.net(x) - y) ** 2)
 
-    def training_step(
-        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
-    ) -> torch.Tensor:
-        loss = self._loss(batch)
-        self.log("train_loss", loss, prog_bar=False)
-        return loss
 
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        self.log("val_loss", self._loss(batch), prog_bar=False)
-
-    def configure_optimizers(self) -> Any:
-        opt = torch.optim.AdamW(
-            self.parameters(), lr=self.hparams["learning_rate"], weight_decay=1e-4
-        )
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(
-            opt, T_max=max(self.hparams["max_epochs"], 1)
-        )
-        return {"optimizer": opt, "lr_scheduler": sched}
-
-
-class WaveformEnergyRegressor(RegressorMixin, BaseEstimator):
+@dataclass(eq=False, repr=False, kw_only=True)
+class WaveformEnergyRegressor(RegressorMixin, WaveformEstimator):
     """Ensemble of :class:`EnergyNet` CNNs regressing deposited energy (keV) from waveform images.
 
     Args:
         n_members: ensemble size (the spread of members is the uncertainty).
-        width: trunk width.
-        max_epochs: epochs per member.
-        batch_size: minibatch size.
-        learning_rate: AdamW learning rate (cosine annealed).
-        val_fraction: held-out fraction for early stopping.
-        patience: early-stopping patience in epochs.
-        seed: seed of the first member (member i uses seed + i).
-        num_threads: torch CPU threads (None: leave as is).
         config: detector whose collection template initialises the network's filter.
+
+    The other (keyword-only) parameters are the training parameters of
+    :class:`WaveformEstimator`; member i is seeded with ``seed + i``.
     """
 
-    def __init__(
-        self,
-        n_members: int = 3,
-        width: int = 8,
-        max_epochs: int = 10,
-        batch_size: int = 32,
-        learning_rate: float = 2e-3,
-        val_fraction: float = 0.15,
-        patience: int = 4,
-        seed: int = 0,
-        num_threads: int | None = None,
-        config: TPCConfig | None = None,
-    ) -> None:
-        self.n_members = n_members
-        self.config = config
-        self.width = width
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.val_fraction = val_fraction
-        self.patience = patience
-        self.seed = seed
-        self.num_threads = num_threads
+    n_members: int = 3
+    config: TPCConfig | None = None
 
     def fit(self, X: Any, y: Any) -> WaveformEnergyRegressor:
         """Train the ensemble on images X (n_events, n_channels, n_time) and energies y (keV)."""
@@ -185,16 +142,7 @@ class WaveformEnergyRegressor(RegressorMixin, BaseEstimator):
         for i in range(self.n_members):
             train, val = split_loaders(x, target, self.batch_size, self.val_fraction, self.seed + i)
             module = EnergyModule(self.width, self.learning_rate, self.max_epochs, template, kappa)
-            trainer_config = TrainerConfig(
-                max_epochs=self.max_epochs,
-                patience=self.patience,
-                accelerator="cpu",
-                devices=1,
-                seed=self.seed + i,
-                num_threads=self.num_threads,
-                gradient_clip_val=5.0,
-            )
-            fit(module, train, val, trainer_config)
+            fit(module, train, val, self._trainer_config(self.seed + i, gradient_clip_val=5.0))
             module.eval()
             self.members_.append(module)
         return self

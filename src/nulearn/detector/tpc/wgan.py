@@ -32,6 +32,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from nulearn.detector.tpc.config import TPCConfig
 from nulearn.detector.tpc.dataset import IMAGE_SCALE_ELECTRONS
 from nulearn.detector.tpc.networks import WaveformTrunk
+from nulearn.detector.tpc.training import SupervisedModule
 from nulearn.ml.training import TrainerConfig, fit, make_trainer, seed_everything
 
 __all__ = [
@@ -147,8 +148,9 @@ class Critic(nn.Module):
         return self.layers(torch.cat([images.unsqueeze(1), maps], 1)).squeeze(-1)
 
 
-class Constrainer(L.LightningModule):
-    """Label regressor on images (in 1000 e): the trunk of the other tasks with a dense head."""
+class Constrainer(SupervisedModule):
+    """Label regressor on images (in 1000 e): the trunk of the other tasks with a dense head,
+    trained with plain Adam."""
 
     def __init__(
         self, width: int = 8, n_channels: int = 76, n_time: int = 128, learning_rate: float = 2e-3
@@ -165,16 +167,6 @@ class Constrainer(L.LightningModule):
     def _loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         x, y = batch
         return torch.mean((self(x) - y) ** 2)
-
-    def training_step(
-        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
-    ) -> torch.Tensor:
-        loss = self._loss(batch)
-        self.log("train_loss", loss)
-        return loss
-
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        self.log("val_loss", self._loss(batch))
 
     def configure_optimizers(self) -> Any:
         return torch.optim.Adam(self.parameters(), lr=self.hparams["learning_rate"])

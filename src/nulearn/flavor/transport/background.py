@@ -27,14 +27,13 @@ The default ranges of :data:`PARAMETER_RANGES` bracket 200-300 ms post-bounce co
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass, fields
 
 import numpy as np
-import yaml
 from numpy.typing import NDArray
 
 from nulearn.flavor.transport.equilibrium import equilibrium_degeneracies
+from nulearn.ml.config import FloatConfig
 
 __all__ = [
     "PARAMETER_RANGES",
@@ -76,8 +75,9 @@ PARAMETER_RANGES: dict[str, tuple[float, float, str]] = {
 
 
 @dataclass(frozen=True)
-class BackgroundParams:
-    """Parameters of one background profile (see the module docstring for the formulae)."""
+class BackgroundParams(FloatConfig):
+    """Parameters of one background profile (see the module docstring for the formulae); round-trips
+    to YAML (:class:`FloatConfig`)."""
 
     inner_radius_km: float = 15.0
     inner_density_g_cm3: float = 1e13
@@ -113,28 +113,6 @@ class BackgroundParams:
             raise ValueError(
                 f"outer_radius_km={self.outer_radius_km} must exceed 2 x inner_radius_km={self.inner_radius_km}"
             )
-
-    def to_dict(self) -> dict[str, float]:
-        """Plain dict (YAML-serialisable)."""
-        return {k: float(v) for k, v in asdict(self).items()}
-
-    def to_yaml(self) -> str:
-        """YAML text; :meth:`from_yaml` inverts it."""
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BackgroundParams:
-        """Build from a dict, rejecting unknown keys."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown background parameters: {sorted(unknown)}")
-        return cls(**{k: float(v) for k, v in data.items()})
-
-    @classmethod
-    def from_yaml(cls, text: str) -> BackgroundParams:
-        """Inverse of :meth:`to_yaml`."""
-        return cls.from_dict(yaml.safe_load(text))
 
 
 @dataclass(frozen=True)

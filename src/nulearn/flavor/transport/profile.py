@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
-import yaml
 from numpy.typing import NDArray
 
 from nulearn.flavor.crossings import DEFAULT_RTOL
 from nulearn.flavor.transport.background import Background, BackgroundParams, build_background
 from nulearn.flavor.transport.opacities import Opacities, compute_opacities
 from nulearn.flavor.transport.solver import TransportProblem, TransportSolution, solve_transport
+from nulearn.ml.config import YAMLConfig
 
 __all__ = ["ProfileSolution", "SolverConfig", "radial_optical_depth", "solve_profile"]
 
 
 @dataclass(frozen=True)
-class SolverConfig:
-    """Numerical resolution of a profile solve.
+class SolverConfig(YAMLConfig):
+    """Numerical resolution of a profile solve; round-trips to YAML (:class:`YAMLConfig`).
 
     Attributes:
         n_radii: radial nodes (half of them in the PNS atmosphere, see ``radial_grid``).
@@ -49,24 +48,6 @@ class SolverConfig:
             raise ValueError(f"n_mu must be >= 3, got {self.n_mu}")
         if not 0 <= self.crossing_rtol < 1:
             raise ValueError(f"crossing_rtol must be in [0, 1), got {self.crossing_rtol}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict (YAML-serialisable)."""
-        return asdict(self)
-
-    def to_yaml(self) -> str:
-        """YAML text; :meth:`from_yaml` inverts it."""
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
-
-    @classmethod
-    def from_yaml(cls, text: str) -> SolverConfig:
-        """Inverse of :meth:`to_yaml`."""
-        data = yaml.safe_load(text) or {}
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown solver settings: {sorted(unknown)}")
-        return cls(**data)
 
 
 @dataclass(frozen=True)
