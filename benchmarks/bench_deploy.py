@@ -10,14 +10,19 @@ Measures, on the same synthetic snapshot cells:
    MLP as generated C on one core;
 4. the analytic maximum-entropy crossing test from moments
    (:func:`nulearn.flavor.labelling.label_moments`), which the classifiers stand in for, and the
-   agreement of each classifier's flags with it.
+   agreement of each classifier's flags with it;
+5. models of 3D moments (issue 7): the generated C kernel of a polynomial LR (n = 2) on the
+   13 rotation-invariant ELN-XLN features, computed in the kernel from raw densities and flux
+   vectors (16 inputs per cell), one core, beside the analytic 3D maximum-entropy test
+   (:func:`nulearn.flavor.moments3d.label_moments3d`, 2000 directions); and the 1D LR in physical
+   coordinates (``log``/``atanh`` per cell).
 
 Two rates per row: ``cells/s`` (wall clock) and ``cells/cpu-s`` (cells per second of CPU time
 of this process, all its threads). On an idle machine, ``cells/s`` ~ ``cells/cpu-s`` x cores
 used; on a shared, busy machine only ``cells/cpu-s`` is meaningful.
 
-Usage: ``python benchmarks/bench_deploy.py [--grid 160] [--cells 4194304] [--workdir DIR]``
-(trained models in ``--workdir`` are reused).
+Usage: ``python benchmarks/bench_deploy.py [--grid 160] [--cells 4194304] [--workdir DIR]
+[--only 3d]`` (trained models in ``--workdir`` are reused; ``--only 3d`` runs section 5 alone).
 """
 
 from __future__ import annotations
@@ -59,10 +64,13 @@ def _train(workdir: Path, scheme: str, kind: str, n_train: int, **kw: object) ->
         return out
     names = feature_names(scheme)
     data = generate(scheme, "maxent", n=n_train, seed=1)
-    est = build_model(kind, **kw)  # type: ignore[arg-type]
+    if kind == "lr_physical":
+        est = build_model("lr", config={"coordinates": "physical"}, **kw)  # type: ignore[arg-type]
+    else:
+        est = build_model(kind, **kw)  # type: ignore[arg-type]
     est.fit(data[list(names)].to_numpy(), data["crossing"].to_numpy())
     card = ModelCard.for_training(
-        kind,
+        "lr" if kind == "lr_physical" else kind,
         data,
         data["crossing"].to_numpy(),
         feature_names=names,
@@ -73,6 +81,111 @@ def _train(workdir: Path, scheme: str, kind: str, n_train: int, **kw: object) ->
     return save_model(est, card, out)
 
 
+def _bench_3d(
+    workdir: Path, n: int, label_cells: int, add: Callable[..., None], labels_rate: dict[str, float]
+) -> None:
+    """Section 5: generated C for a 3D-moment LR and for the LR in physical coordinates."""
+    from nulearn.flavor.deploy import load_deployable
+    from nulearn.flavor.deploy.toolchain import build_kernel
+    from nulearn.flavor.models import build_model
+    from nulearn.flavor.moments3d import XLN_FEATURES_3D, generate3d, label_moments3d
+    from nulearn.flavor.snapshot import synthetic_moments
+    from nulearn.ml.model_card import ModelCard, save_model
+
+    model_dir = workdir / "lr_xln_3d"
+    if not (model_dir / "card.yaml").exists():
+        train = generate3d(20_000, seed=1, scheme="xln", direction_spread=0.3)
+        est = build_model("lr", degree=2)
+        est.fit(train[list(XLN_FEATURES_3D)].to_numpy(), train["crossing"].to_numpy())
+        card = ModelCard.for_training(
+            "lr",
+            train[list(XLN_FEATURES_3D)],
+            train["crossing"].to_numpy(),
+            feature_names=XLN_FEATURES_3D,
+            label="crossing",
+            scheme="xln",
+        )
+        save_model(est, card, model_dir)
+    model = load_deployable(model_dir)
+    n = min(n, 1 << 20)  # 16 raw inputs per cell: 1M cells stream 128 MB, far beyond the caches
+    cells = generate3d(n, seed=7, scheme="xln", direction_spread=0.3, n_directions=2)
+    arrays = {k: np.ascontiguousarray(cells[k].to_numpy()) for k in model.raw_names}
+    sub = np.linspace(0, n - 1, min(label_cells, n)).astype(np.int64)
+    frame = cells.iloc[sub][[c for c in cells.columns if c.startswith(("n_", "flux_"))]]
+    label_moments3d(frame.iloc[:64])  # warm-up
+    timing = _best(lambda: label_moments3d(frame), 1)
+    labels = label_moments3d(frame)["crossing"].to_numpy()
+    labels_rate["3d"] = len(sub) / timing[1]
+    add("analytic 3D maxent test (xln, 2000 directions), label_moments3d", len(sub), 1, timing, 1.0)
+    t0 = time.perf_counter()
+    kernel = build_kernel(model.plan(), "c", workdir / "kernels")
+    print(f"# 3D LR(n=2) xln kernel compiled (or loaded) in {time.perf_counter() - t0:.1f} s")
+    out = (np.empty(n), np.empty(n, dtype=np.int8))
+    kernel(arrays, out)
+    agree = float(np.mean(out[1][sub] == labels))
+    timing = _best(lambda: kernel(arrays, out), 5)
+    add("generated C, 3D LR(n=2) xln from raw 3D moments, streaming", n, 1, timing, agree)
+    block = 1 << 16
+    small = {k: v[:block].copy() for k, v in arrays.items()}
+    out_small = (np.empty(block), np.empty(block, dtype=np.int8))
+    reps = max(1, n // block)
+
+    def run_blocks() -> None:
+        for _ in range(reps):
+            kernel(small, out_small)
+
+    add(
+        "generated C, 3D LR(n=2) xln from raw 3D moments, 65k-cell blocks in cache",
+        reps * block,
+        1,
+        _best(run_blocks, 3),
+        agree,
+    )
+    phys_dir = _train(workdir, "xln", "lr_physical", 20_000, degree=2)
+    phys = load_deployable(phys_dir)
+    cells1d = synthetic_moments((n,), seed=7)
+    arrays1d = {k: np.ascontiguousarray(cells1d[k]) for k in phys.raw_names}
+    kernel1d = build_kernel(phys.plan(), "c", workdir / "kernels")
+    kernel1d(arrays1d, out)
+    add(
+        "generated C, LR(n=2) xln in physical coordinates, streaming",
+        n,
+        1,
+        _best(lambda: kernel1d(arrays1d, out), 5),
+        np.nan,
+    )
+
+
+def _print_table(rows: list[dict[str, Any]], label_rate: dict[str, float], m: int) -> None:
+    """The result table, each row's CPU rate next to the analytic test it stands in for."""
+
+    def analytic(what: str) -> float:
+        key = "3d" if "3D" in what else ("xln" if "xln" in what else "original")
+        return label_rate.get(key, np.nan)
+
+    table = pd.DataFrame(rows)
+    table["cpu-s speed-up vs analytic"] = [r["cells/cpu-s"] / analytic(r["what"]) for r in rows]
+    fmt = "{:.3g}".format
+    with pd.option_context("display.width", 250, "display.max_colwidth", 90):
+        print(
+            table.to_string(
+                index=False,
+                formatters={
+                    "cells/s": fmt,
+                    "cells/cpu-s": fmt,
+                    "agreement": "{:.4f}".format,
+                    "cpu-s speed-up vs analytic": "{:.0f}x".format,
+                },
+            )
+        )
+    print(
+        f"# agreement: fraction of {m:,} cells (strided over the field) whose flag equals the analytic maxent label"
+    )
+    print(
+        f"# load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; GPU: none here (MLP GPU figure not measured)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--grid", type=int, default=160, help="snapshot is grid^3 cells")
@@ -81,6 +194,7 @@ def main() -> None:
         "--label-cells", type=int, default=50_000, help="cells for the analytic test"
     )
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--only", choices=["all", "3d"], default="all", help="sections to run")
     args = parser.parse_args()
 
     import torch
@@ -115,6 +229,11 @@ def main() -> None:
 
     load = os.getloadavg()[0]
     print(f"# bench_deploy: workdir {workdir}, {os.cpu_count()} CPUs, load average {load:.1f}")
+    if args.only == "3d":
+        label_rate_3d: dict[str, float] = {}
+        _bench_3d(workdir, args.cells, args.label_cells, add, label_rate_3d)
+        _print_table(rows, label_rate_3d, min(args.label_cells, args.cells))
+        return
     t0 = time.perf_counter()
     lr_dirs = {s: _train(workdir, s, "lr", 20_000, degree=2) for s in ("original", "xln")}
     mlp_config = {"hidden_layers": (32, 32), "max_epochs": 8, "num_threads": 2, "batch_size": 1024}
@@ -227,29 +346,8 @@ def main() -> None:
     agree = float(np.mean(c_kernel(x)[1][sub[in_mlp]] == labels["xln"][in_mlp]))
     add("MLP (32, 32) xln, generated C", n_mlp, 1, _best(lambda: c_kernel(x), 3), agree)
 
-    table = pd.DataFrame(rows)
-    table["cpu-s speed-up vs analytic"] = [
-        r["cells/cpu-s"] / label_rate["xln" if "xln" in r["what"] else "original"] for r in rows
-    ]
-    fmt = "{:.3g}".format
-    with pd.option_context("display.width", 250, "display.max_colwidth", 90):
-        print(
-            table.to_string(
-                index=False,
-                formatters={
-                    "cells/s": fmt,
-                    "cells/cpu-s": fmt,
-                    "agreement": "{:.4f}".format,
-                    "cpu-s speed-up vs analytic": "{:.0f}x".format,
-                },
-            )
-        )
-    print(
-        f"# agreement: fraction of {m:,} cells (strided over the field) whose flag equals the analytic maxent label"
-    )
-    print(
-        f"# load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; GPU: none here (MLP GPU figure not measured)"
-    )
+    _bench_3d(workdir, n, args.label_cells, add, label_rate)
+    _print_table(rows, label_rate, m)
 
 
 if __name__ == "__main__":

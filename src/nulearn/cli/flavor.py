@@ -400,7 +400,7 @@ def export_cmd(
         "float64", help="MLP arithmetic for onnx/torchscript: float64 or float32."
     ),
 ) -> None:
-    """Export a model: raw moments in, P(crossing) and flag (1/0, -1 invalid) out."""
+    """Export a model: raw moments in (1D: n, F; 3D: n, flux vector), P(crossing) and flag out."""
     from nulearn.flavor.deploy import export_model
 
     try:
@@ -420,12 +420,16 @@ def export_cmd(
 @app.command("flag")
 def flag_cmd(
     snapshot: Path = typer.Argument(
-        ..., help="HDF5 snapshot with moment datasets (default layout: /n_nue, /F_nue, ...)."
+        ...,
+        help="HDF5 snapshot with moment datasets (default layout: /n_nue, /F_nue, ...; "
+        "3D-moment models: /n_nue, /flux_x_nue, /flux_y_nue, /flux_z_nue, ...).",
     ),
     model: Path = typer.Option(..., "--model", help="Model directory."),
     out: Path = typer.Option(..., "--out", help="Flags file to write (or resume)."),
     map_: list[str] = typer.Option(
-        [], "--map", help="Dataset for a raw moment, e.g. n_nue=/fluid/n_e (repeatable)."
+        [],
+        "--map",
+        help="Dataset for a raw moment, e.g. n_nue=/fluid/n_e or flux_x_nue=/m1/Fx_e (repeatable).",
     ),
     chunk_cells: int = typer.Option(
         1 << 22, "--chunk-cells", min=1, help="Cells per block (bounds memory)."
@@ -445,14 +449,14 @@ def flag_cmd(
 ) -> None:
     """Flag every cell of a snapshot: P(crossing), flag, validity; resumable, chunked, Dask-ready."""
     from nulearn.flavor.deploy import flag_snapshot
-    from nulearn.flavor.snapshot import parse_mapping
+    from nulearn.flavor.deploy.flagging import parse_dataset_mapping
 
     try:
         res = flag_snapshot(
             snapshot,
             model,
             out,
-            mapping=parse_mapping(map_),
+            mapping=parse_dataset_mapping(map_),
             chunk_cells=chunk_cells,
             backend=backend,
             threads=threads,

@@ -54,6 +54,7 @@ from nulearn.ml.metrics import binary_scores
 __all__ = [
     "DEFAULT_N_DIRECTIONS",
     "ELN_FEATURES_3D",
+    "MIN_DIRECTED_FLUX",
     "XLN_FEATURES_3D",
     "canonical_flux_vectors",
     "compare_crossing_models3d",
@@ -75,8 +76,9 @@ FloatArray = NDArray[np.float64]
 DEFAULT_N_DIRECTIONS = 2000
 #: |G| at or below this times max_Omega sum_s f_s counts as zero (cancellation noise is not a crossing).
 DEFAULT_RTOL = 1e-10
-#: Flux factors below this have no direction (cosine feature 0, no frame axis).
-_MIN_FLUX = 1e-8
+#: Flux factors below this have no direction (cosine feature 0, no frame axis); exports mirror it.
+MIN_DIRECTED_FLUX = 1e-8
+_MIN_FLUX = MIN_DIRECTED_FLUX
 #: A second axis needs a perpendicular flux component above this (relative); else the cell is axisymmetric.
 _MIN_PERPENDICULAR = 1e-6
 _AXES = ("x", "y", "z")

@@ -47,12 +47,75 @@ def proxy_labels(x: np.ndarray) -> np.ndarray:
     return (forward * backward < 0).astype(np.int64)
 
 
-def _train(kind: str, xln: bool, out: Path, **kw: object) -> Path:
+def raw_moments3d(
+    n: int, seed: int, xln: bool = True, n_invalid: int = 0, n_undirected: int = 0
+) -> dict[str, np.ndarray]:
+    """3D moments of ``n`` cells: densities (arbitrary units) and flux vectors (units of n c).
+
+    Directions scatter around a random axis per cell, so direction cosines cover [-1, 1]. The
+    first ``n_invalid`` cells get one bad value each (non-positive or non-finite density,
+    non-finite flux component, |flux| / n >= 1); the next ``n_undirected`` get a zero or a tiny
+    (|F| < 1e-8, no direction) flux vector for one species.
+    """
+    rng = np.random.default_rng(seed)
+    species = ("nue", "nuebar", "nux", "nuxbar") if xln else ("nue", "nuebar")
+    axis = rng.normal(size=(n, 3))
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+    scale = rng.uniform(0.1, 10.0, n)
+    out: dict[str, np.ndarray] = {}
+    for s in species:
+        # log-uniform densities over two decades: stable and unstable cells both common
+        density = scale * np.exp(rng.uniform(np.log(0.1), np.log(10.0), n))
+        direction = axis + 0.3 * rng.normal(size=(n, 3))
+        direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+        flux = (rng.uniform(0.0, 0.95, n) * density)[:, None] * direction
+        out[f"n_{s}"] = density
+        for j, ax in enumerate("xyz"):
+            out[f"flux_{ax}_{s}"] = flux[:, j].copy()
+    bad_density = [np.nan, np.inf, -np.inf, 0.0, -1.0]
+    bad_flux = [np.nan, np.inf, -np.inf, 1.0, 1.5]  # the last two times n: |F| = 1, 1.5
+    for i in range(n_invalid):
+        s = species[i % len(species)]
+        k = (i // len(species)) % 5
+        if (i // (5 * len(species))) % 2 == 0:
+            out[f"n_{s}"][i] = bad_density[k]
+        else:
+            ax = "xyz"[i % 3]
+            for a in "xyz":
+                out[f"flux_{a}_{s}"][i] = 0.0
+            value = bad_flux[k]
+            out[f"flux_{ax}_{s}"][i] = value * out[f"n_{s}"][i] if k >= 3 else value
+    for i in range(n_invalid, n_invalid + n_undirected):
+        s = species[i % len(species)]
+        tiny = 0.0 if i % 2 else 1e-10 * out[f"n_{s}"][i]
+        for a in "xyz":
+            out[f"flux_{a}_{s}"][i] = tiny
+    return out
+
+
+def _training_data(xln: bool, three_d: bool) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Features and labels of 1500 cells: 1D with a proxy label, 3D with the analytic 3D label."""
+    if not three_d:
+        names = XLN_FEATURES if xln else ELN_FEATURES
+        x, _ = features_from_raw(raw_moments(1500, seed=1, xln=xln), names)
+        return x, proxy_labels(x), names
+    from nulearn.flavor.moments3d import (
+        ELN_FEATURES_3D,
+        XLN_FEATURES_3D,
+        features_from_moments3d,
+        label_moments3d,
+    )
+
+    names = XLN_FEATURES_3D if xln else ELN_FEATURES_3D
+    frame = pd.DataFrame(raw_moments3d(1500, seed=1, xln=xln))
+    y = label_moments3d(frame, n_directions=1000)["crossing"].to_numpy(dtype=np.int64)
+    return features_from_moments3d(frame)[list(names)].to_numpy(), y, names
+
+
+def _train(kind: str, xln: bool, out: Path, three_d: bool = False, **kw: object) -> Path:
     from nulearn.flavor.models import build_model
 
-    names = XLN_FEATURES if xln else ELN_FEATURES
-    x, _ = features_from_raw(raw_moments(1500, seed=1, xln=xln), names)
-    y = proxy_labels(x)
+    x, y, names = _training_data(xln, three_d)
     frame = pd.DataFrame(x, columns=list(names))
     est = build_model(kind, **kw)  # type: ignore[arg-type]
     est.fit(x, y)
@@ -79,13 +142,22 @@ def lr_xln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _train("lr", True, tmp_path_factory.mktemp("lr_xln"), degree=2)
 
 
-def _mlp_dir(tmp: Path, calibration: str, batch_norm: bool) -> Path:
+def _mlp_dir(
+    tmp: Path,
+    calibration: str,
+    batch_norm: bool,
+    xln: bool = True,
+    three_d: bool = False,
+    coordinates: str = "raw",
+    max_epochs: int = 2,
+) -> Path:
     import torch
 
     torch.set_num_threads(1)
     config = {
+        "coordinates": coordinates,
         "hidden_layers": (16, 12),
-        "max_epochs": 2,
+        "max_epochs": max_epochs,
         "batch_size": 256,
         "num_threads": 1,
         "calibration": calibration,
@@ -93,7 +165,7 @@ def _mlp_dir(tmp: Path, calibration: str, batch_norm: bool) -> Path:
         "threshold": None,
         "class_weight": "balanced",
     }
-    return _train("mlp", True, tmp, config=config)
+    return _train("mlp", xln, tmp, three_d=three_d, config=config)
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +176,53 @@ def mlp_iso_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def mlp_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _mlp_dir(tmp_path_factory.mktemp("mlp_temp"), "temperature", False)
+
+
+# -- physical coordinates (log ratios, rapidities) --------------------------------------------------
+@pytest.fixture(scope="session")
+def lr_phys_eln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cfg = {"coordinates": "physical"}
+    return _train("lr", False, tmp_path_factory.mktemp("lr_phys_eln"), degree=2, config=cfg)
+
+
+@pytest.fixture(scope="session")
+def lr_phys_xln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cfg = {"coordinates": "physical"}
+    return _train("lr", True, tmp_path_factory.mktemp("lr_phys_xln"), degree=2, config=cfg)
+
+
+@pytest.fixture(scope="session")
+def mlp_phys_eln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("mlp_phys_eln")
+    return _mlp_dir(tmp, "temperature", False, xln=False, coordinates="physical")
+
+
+@pytest.fixture(scope="session")
+def mlp_phys_xln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("mlp_phys_xln")
+    return _mlp_dir(tmp, "isotonic", True, coordinates="physical")
+
+
+# -- 3D moments -----------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def lr3d_eln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _train("lr", False, tmp_path_factory.mktemp("lr3d_eln"), three_d=True, degree=2)
+
+
+@pytest.fixture(scope="session")
+def lr3d_xln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _train("lr", True, tmp_path_factory.mktemp("lr3d_xln"), three_d=True, degree=2)
+
+
+@pytest.fixture(scope="session")
+def mlp3d_xln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("mlp3d_xln")
+    return _mlp_dir(tmp, "isotonic", True, three_d=True, max_epochs=10)
+
+
+@pytest.fixture(scope="session")
+def tree3d_xln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _train("tree", True, tmp_path_factory.mktemp("tree3d_xln"), three_d=True)
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,12 @@
 
 * :func:`export_model`: ONNX (scikit-learn via skl2onnx, the MLP via torch.onnx), TorchScript
   (MLP), and dependency-free generated C headers / Fortran modules (polynomial LR, small MLPs),
-  all taking raw moments and returning (probability, flag) with flag -1 for invalid input;
+  all taking raw moments and returning (probability, flag) with flag -1 for invalid input. Raw
+  moments are 1D (``n_s``, ``F_s``) or, for models of 3D-moment features, densities and flux
+  vectors (``n_s``, ``flux_x_s``, ``flux_y_s``, ``flux_z_s``), from which every target computes the
+  rotation-invariant features itself; models in physical coordinates carry the map inside;
 * :func:`flag_snapshot`: chunked, resumable, optionally Dask-distributed flagging of HDF5
-  snapshots of any grid shape.
+  snapshots (1D or 3D moment fields) of any grid shape.
 """
 
 from nulearn.flavor.deploy.export import FORMATS, ExportResult, export_model

@@ -9,11 +9,17 @@ The header holds one function per model::
 It takes raw moments of ``n_cells`` cells (number densities in any positive unit, flux factors
 in [0, 1)), computes the features, the model and the calibrated probability, and writes
 ``flag = 1`` (crossing), ``0`` (none) or ``-1`` (invalid input: non-positive or non-finite
-density, flux factor outside [0, 1) or NaN; ``p_crossing`` is NaN there).
+density, flux factor outside [0, 1) or NaN; ``p_crossing`` is NaN there). Models of 3D moments
+take ``n_<s>`` and the flux vectors ``flux_x_<s>, flux_y_<s>, flux_z_<s>`` instead of ``F_<s>``
+and compute the rotation-invariant features (flux-factor magnitudes, direction cosines) in the
+loop, as :mod:`nulearn.flavor.deploy.raw_moments` specifies.
 
 The loop body is branch-free straight-line code over the cell index (selects instead of ``if``,
 comparisons instead of ``isfinite``, a polynomial ``exp``), so that ``gcc -O3 -march=native``
-vectorizes the polynomial logistic regression across cells. Functions are ``static inline``
+vectorizes the polynomial logistic regression across cells. The flux-vector magnitudes of 3D
+models call ``sqrt``, which GCC vectorizes only with ``-fno-math-errno`` on the command line (a
+function attribute does not do it; values are unchanged, errno is never read); the ``log`` and
+``atanh`` of physical coordinates are libm calls that keep the loop scalar. Functions are ``static inline``
 unless ``NULEARN_API`` is defined before inclusion (define it empty to export them from a
 shared library).
 """
@@ -21,12 +27,14 @@ shared library).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
-from nulearn.flavor.deploy.plan import Dense, DeployPlan, Polynomial, Standardize
+from nulearn.flavor.deploy.plan import Coordinates, Dense, DeployPlan, Polynomial, Standardize
+from nulearn.flavor.deploy.raw_moments import MIN_DIRECTED_FLUX, FeatureOp, moment_program
 
-__all__ = ["c_function_name", "c_literal", "generate_c_header"]
+__all__ = ["c_function_name", "c_literal", "generate_c_header", "lepton_sums"]
 
 # Unroll a one-output dense layer (the logit of the LR or of an MLP) into straight-line code up
 # to this many inputs; hidden layers are loops over const arrays (straight-line hidden layers
@@ -92,6 +100,42 @@ def _monomial(powers: np.ndarray, prev: str) -> str:
     return " * ".join(factors) if factors else "1.0"
 
 
+def lepton_sums(stage: Coordinates, name: Callable[[int], str], one: str) -> tuple[str, str]:
+    """``(g0, g1)`` expressions of a :class:`Coordinates` stage, summed left to right as
+    :func:`nulearn.flavor.coordinates.lepton_number_moments` does (C and Fortran alike).
+
+    Args:
+        stage: the stage.
+        name: input column ``i`` (0-based) -> its variable in the target language.
+        one: the literal 1 in the target language.
+    """
+    g0 = one + "".join(f" {'+' if sign > 0 else '-'} {name(i)}" for sign, i in stage.g0_terms)
+    g1 = ""
+    for k, (sign, a, b) in enumerate(stage.g1_terms):
+        term = name(a) if b < 0 else f"{name(a)} * {name(b)}"
+        op = ("" if sign > 0 else "-") if k == 0 else (" + " if sign > 0 else " - ")
+        g1 += f"{op}{term}"
+    return g0, g1
+
+
+def _coordinates_code(stage: Coordinates, prev: str, cur: str) -> list[str]:
+    """Physical coordinates: log ratios, artanh F, F (+ g0, g1, g1 / (|g0| + softening))."""
+    r, m = stage.ratio_columns, stage.n_in - stage.ratio_columns
+    lines = [f"        const double {cur}{i} = log({prev}{i});" for i in range(r)]
+    lines += [f"        const double {cur}{r + k} = atanh({prev}{r + k});" for k in range(m)]
+    lines += [f"        const double {cur}{r + m + k} = {prev}{r + k};" for k in range(m)]
+    if stage.lepton_terms:
+        j = r + 2 * m
+        g0, g1 = lepton_sums(stage, lambda i: f"{prev}{i}", "1.0")
+        lines += [
+            f"        const double {cur}{j} = {g0}; /* g0 */",
+            f"        const double {cur}{j + 1} = {g1}; /* g1 */",
+            f"        const double {cur}{j + 2} = {cur}{j + 1} / (fabs({cur}{j}) + "
+            f"{c_literal(stage.softening)});",
+        ]
+    return lines
+
+
 def _stage_code(plan: DeployPlan) -> tuple[str, str, str]:
     """(static arrays, loop-body code, final logit expression)."""
     statics: list[str] = []
@@ -100,7 +144,9 @@ def _stage_code(plan: DeployPlan) -> tuple[str, str, str]:
     prev = "x"
     for s, stage in enumerate(plan.stages):
         cur = f"h{s}_"
-        if isinstance(stage, Standardize):
+        if isinstance(stage, Coordinates):
+            body.extend(_coordinates_code(stage, prev, cur))
+        elif isinstance(stage, Standardize):
             for i in range(width):
                 inv = c_literal(1.0 / float(stage.scale[i]))
                 body.append(
@@ -180,28 +226,61 @@ def _calibration_code(plan: DeployPlan) -> tuple[str, str]:
     return statics, code
 
 
+def _feature_op_code(op: FeatureOp) -> list[str]:
+    """C statements of one :class:`FeatureOp` (variables ``v_<name>``)."""
+    a = [f"v_{name}" for name in op.args]
+    out = f"v_{op.out}"
+    if op.kind == "div":
+        return [f"        const double {out} = {a[0]} / {a[1]};"]
+    if op.kind == "norm3":
+        return [
+            f"        const double {out} = sqrt({a[0]} * {a[0]} + {a[1]} * {a[1]} + {a[2]} * {a[2]});"
+        ]
+    if op.kind == "dot3":
+        return [
+            f"        const double {out} = {a[0]} * {a[3]} + {a[1]} * {a[4]} + {a[2]} * {a[5]};"
+        ]
+    dot, fa, fb = a
+    tiny = c_literal(MIN_DIRECTED_FLUX)
+    return [
+        f"        const int ok_{op.out} = ({fa} > {tiny}) & ({fb} > {tiny});",
+        f"        const double q_{op.out} = {dot} / (ok_{op.out} ? {fa} * {fb} : 1.0);",
+        f"        const double {out} = ok_{op.out} ? (q_{op.out} < -1.0 ? -1.0 : "
+        f"(q_{op.out} > 1.0 ? 1.0 : q_{op.out})) : 0.0;",
+    ]
+
+
 def generate_c_header(plan: DeployPlan) -> str:
     """C99 header source (also valid C++) implementing ``plan``; see the module docstring."""
-    from nulearn.flavor.deploy.raw_moments import FEATURE_FORMULAS, species_for_features
-
+    program = moment_program(plan.feature_names)
     fn = c_function_name(plan)
     guard = f"NULEARN_{plan.name.upper()}_H"
-    raw = plan.raw_names
+    raw = program.inputs
     args = ",\n    ".join(f"const double *NULEARN_RESTRICT {r}" for r in raw)
-    loads = "\n".join(f"        const double r_{r} = {r}[i];" for r in raw)
+    loads = "\n".join(f"        const double v_{r} = {r}[i];" for r in raw)
+    ops = "\n".join(line for op in program.ops for line in _feature_op_code(op))
     checks = " &\n            ".join(
-        f"(r_n_{s} > 0.0) & (r_n_{s} < HUGE_VAL) & (r_F_{s} >= 0.0) & (r_F_{s} < 1.0)"
-        for s in species_for_features(plan.feature_names)
+        f"(v_{n} > 0.0) & (v_{n} < HUGE_VAL) & (v_{f} >= 0.0) & (v_{f} < 1.0)"
+        for n, f in program.checks
     )
-    feats = []
-    for j, name in enumerate(plan.feature_names):
-        num, den = FEATURE_FORMULAS[name]
-        expr = f"r_{num}" if den is None else f"r_{num} / r_{den}"
-        feats.append(f"        const double x{j} = {expr}; /* {name} */")
+    feats = [
+        f"        const double x{j} = v_{name}; /* {name} */"
+        for j, name in enumerate(program.features)
+    ]
     statics, body, logit = _stage_code(plan)
     cal_statics, cal_code = _calibration_code(plan)
     op = ">=" if plan.threshold_inclusive else ">"
     doc_args = "\n".join(f" *   {r}: raw moment, shape (n_cells,)" for r in raw)
+    if program.dimension == 3:
+        moment_doc = (
+            " * 3D moments: flux vectors in units of n c (flux factor vector F = flux / n, |F| < 1);\n"
+            " * features are rotation invariant (|F|, density ratios, cosines between flux directions).\n"
+            " * Compile with -fno-math-errno (values unchanged) so that GCC vectorizes sqrt and the loop."
+        )
+        invalid = "n <= 0, n not finite, |flux| / n >= 1 or not finite"
+    else:
+        moment_doc = " * Flux factor F = |I_1| / I_0."
+        invalid = "n <= 0, n or F not finite, F outside [0, 1)"
     return f"""\
 /* Generated by nulearn.flavor.deploy.codegen_c -- do not edit.
  *
@@ -213,8 +292,9 @@ def generate_c_header(plan: DeployPlan) -> str:
 {doc_args}
  *   n_cells: number of cells
  *   p_crossing: out, calibrated probability of an ELN crossing (NaN for invalid cells)
- *   flag: out, 1 = crossing, 0 = none, -1 = invalid input (n <= 0, n or F not finite, F outside [0, 1))
- * Densities may be in any unit (only ratios to n_nue enter); flux factor F = |I_1| / I_0.
+ *   flag: out, 1 = crossing, 0 = none, -1 = invalid input ({invalid})
+ * Densities may be in any unit (only ratios to n_nue enter).
+{moment_doc}
  */
 #ifndef {guard}
 #define {guard}
@@ -255,6 +335,7 @@ NULEARN_VECTORIZE NULEARN_API void {fn}(
 {{
 {statics}{cal_statics}    for (int64_t i = 0; i < n_cells; ++i) {{
 {loads}
+{ops}
         const int valid =
             {checks};
 {chr(10).join(feats)}

@@ -7,8 +7,9 @@ The module ``nulearn_<name>_mod`` exports one subroutine with the interface of t
 
 with ``real(c_double)`` arrays of raw moments, ``integer(c_int64_t), value :: n_cells``,
 ``real(c_double) :: p_crossing(n_cells)`` and ``integer(c_int8_t) :: flag(n_cells)`` (1 crossing,
-0 none, -1 invalid input with ``p_crossing`` NaN). Arithmetic follows the C header operation for
-operation.
+0 none, -1 invalid input with ``p_crossing`` NaN). Models of 3D moments take ``n_<s>`` and the
+flux vectors ``flux_x_<s>, flux_y_<s>, flux_z_<s>`` instead of ``F_<s>``. Arithmetic follows the
+C header operation for operation (physical coordinates with the ``log``/``atanh`` intrinsics).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import math
 
 import numpy as np
 
-from nulearn.flavor.deploy.plan import Dense, DeployPlan, Polynomial, Standardize
+from nulearn.flavor.deploy.codegen_c import lepton_sums
+from nulearn.flavor.deploy.plan import Coordinates, Dense, DeployPlan, Polynomial, Standardize
+from nulearn.flavor.deploy.raw_moments import MIN_DIRECTED_FLUX, FeatureOp, moment_program
 
 __all__ = ["fortran_literal", "generate_fortran_module"]
 
@@ -67,8 +70,31 @@ def _parameter_array(name: str, values: np.ndarray, shape: tuple[int, ...]) -> s
     return "".join(decls)
 
 
+def _continued(expr: str) -> str:
+    """Break a long ``a + b - c`` expression before its operators (free-form lines <= 132)."""
+    return expr.replace(" + ", " &\n        + ").replace(" - ", " &\n        - ")
+
+
 def _expr(items: list[str]) -> str:
     return " &\n        + ".join(items)
+
+
+def _coordinates_code(stage: Coordinates, prev: str, cur: str) -> list[str]:
+    """Physical coordinates: log ratios, artanh F, F (+ g0, g1, g1 / (|g0| + softening))."""
+    r, m = stage.ratio_columns, stage.n_in - stage.ratio_columns
+    lines = [f"      {cur}({i + 1}) = log({prev}({i + 1}))" for i in range(r)]
+    lines += [f"      {cur}({r + k + 1}) = atanh({prev}({r + k + 1}))" for k in range(m)]
+    lines += [f"      {cur}({r + m + k + 1}) = {prev}({r + k + 1})" for k in range(m)]
+    if stage.lepton_terms:
+        j = r + 2 * m + 1
+        g0, g1 = lepton_sums(stage, lambda i: f"{prev}({i + 1})", "1.0_c_double")
+        soft = _lit(stage.softening)
+        lines += [
+            f"      {cur}({j}) = {_continued(g0)}  ! g0",
+            f"      {cur}({j + 1}) = {_continued(g1)}  ! g1",
+            f"      {cur}({j + 2}) = {cur}({j + 1}) / (abs({cur}({j})) + {soft})",
+        ]
+    return lines
 
 
 def _stages(plan: DeployPlan) -> tuple[str, list[str], list[str], str]:
@@ -81,7 +107,9 @@ def _stages(plan: DeployPlan) -> tuple[str, list[str], list[str], str]:
     for s, stage in enumerate(plan.stages):
         cur = f"h{s}_"
         decls.append(f"    real(c_double) :: {cur}({stage.n_out})")
-        if isinstance(stage, Standardize):
+        if isinstance(stage, Coordinates):
+            body.extend(_coordinates_code(stage, prev, cur))
+        elif isinstance(stage, Standardize):
             for i in range(width):
                 inv = _lit(1.0 / float(stage.scale[i]))
                 body.append(
@@ -156,12 +184,34 @@ def _calibration(plan: DeployPlan) -> tuple[str, list[str]]:
     return consts, code
 
 
+def _feature_op_code(op: FeatureOp) -> list[str]:
+    """Fortran statements of one :class:`FeatureOp` (local scalars ``v_<name>``)."""
+    a = [f"v_{name}" for name in op.args]
+    out = f"v_{op.out}"
+    if op.kind == "div":
+        return [f"      {out} = {a[0]} / {a[1]}"]
+    if op.kind == "norm3":
+        return [
+            f"      {out} = sqrt({a[0]} * {a[0]} + {a[1]} * {a[1]} &\n        + {a[2]} * {a[2]})"
+        ]
+    if op.kind == "dot3":
+        return [f"      {out} = {a[0]} * {a[3]} + {a[1]} * {a[4]} &\n        + {a[2]} * {a[5]}"]
+    dot, fa, fb = a
+    tiny = _lit(MIN_DIRECTED_FLUX)
+    return [
+        f"      if (({fa} > {tiny}) .and. ({fb} > {tiny})) then",
+        f"        {out} = max(min({dot} / ({fa} * {fb}), 1.0_c_double), -1.0_c_double)",
+        "      else",
+        f"        {out} = 0.0_c_double",
+        "      end if",
+    ]
+
+
 def generate_fortran_module(plan: DeployPlan) -> str:
     """Fortran 2008 source of module ``nulearn_<name>_mod``; see the module docstring."""
-    from nulearn.flavor.deploy.raw_moments import FEATURE_FORMULAS, species_for_features
-
+    program = moment_program(plan.feature_names)
     fn = f"nulearn_{plan.name}"
-    raw = list(plan.raw_names)
+    raw = list(program.inputs)
     arglist = (
         ", &\n      ".join(", ".join(raw[i : i + 4]) for i in range(0, len(raw), 4))
         + ", &\n      n_cells, p_crossing, flag"
@@ -170,15 +220,18 @@ def generate_fortran_module(plan: DeployPlan) -> str:
     consts, decls, body, logit = _stages(plan)
     cal_consts, cal_code = _calibration(plan)
     checks = []
-    for s in species_for_features(plan.feature_names):
-        checks.append(f"(n_{s}(i) > 0.0_c_double) .and. (n_{s}(i) <= huge(1.0_c_double))")
-        checks.append(f"(F_{s}(i) >= 0.0_c_double) .and. (F_{s}(i) < 1.0_c_double)")
+    for n, f in program.checks:
+        checks.append(f"(v_{n} > 0.0_c_double) .and. (v_{n} <= huge(1.0_c_double))")
+        checks.append(f"(v_{f} >= 0.0_c_double) .and. (v_{f} < 1.0_c_double)")
     valid = " &\n        .and. ".join(checks)
-    feats = []
-    for j, name in enumerate(plan.feature_names):
-        num, den = FEATURE_FORMULAS[name]
-        expr = f"{num}(i)" if den is None else f"{num}(i) / {den}(i)"
-        feats.append(f"      x({j + 1}) = {expr}  ! {name}")
+    variables = [*raw, *(op.out for op in program.ops)]
+    var_decl = "\n".join(
+        _wrap("    real(c_double) :: ", [f"v_{v}" for v in variables[i : i + 6]])
+        for i in range(0, len(variables), 6)
+    )
+    loads = "\n".join(f"      v_{r} = {r}(i)" for r in raw)
+    ops = "\n".join(line for op in program.ops for line in _feature_op_code(op))
+    feats = [f"      x({j + 1}) = v_{name}  ! {name}" for j, name in enumerate(program.features)]
     op = ">=" if plan.threshold_inclusive else ">"
     raw_decl = "\n".join(f"    real(c_double), intent(in) :: {r}(n_cells)" for r in raw)
     iso_locals = "    integer :: lo, hi, mid\n" if plan.calibration.kind == "isotonic" else ""
@@ -192,7 +245,8 @@ def generate_fortran_module(plan: DeployPlan) -> str:
 !
 ! subroutine {fn}(raw moments..., n_cells, p_crossing, flag) bind(C):
 !   arguments in order: {arg_doc}
-!   raw moments: real(c_double) arrays of shape (n_cells); densities in any unit, F = |I_1| / I_0
+!   raw moments: real(c_double) arrays of shape (n_cells); densities in any unit,
+!     {"flux vectors in units of n c (|flux| / n < 1)" if program.dimension == 3 else "F = |I_1| / I_0"}
 !   p_crossing: out, calibrated probability of an ELN crossing (NaN for invalid cells)
 !   flag: out, 1 = crossing, 0 = none, -1 = invalid input (n <= 0, not finite, F outside [0, 1))
 module {fn}_mod
@@ -215,10 +269,13 @@ contains
     integer :: j
     logical :: valid
     real(c_double) :: x({len(plan.feature_names)}), z, p, nan
+{var_decl}
 {nl.join(decls)}
 {iso_locals}
     nan = ieee_value(nan, ieee_quiet_nan)
     do i = 1, n_cells
+{loads}
+{ops}
       valid = {valid}
 {nl.join(feats)}
 {nl.join(body)}

@@ -2,11 +2,13 @@
 
 Supported for code generation:
 
-* scikit-learn pipelines of ``StandardScaler``, ``PolynomialFeatures`` and a final binary
-  ``LogisticRegression`` (the polynomial LR of arXiv:2310.03807);
+* scikit-learn pipelines of ``PhysicalCoordinates`` (:mod:`nulearn.flavor.coordinates`),
+  ``StandardScaler``, ``PolynomialFeatures`` and a final binary ``LogisticRegression`` (the
+  polynomial LR of arXiv:2310.03807, in raw or physical coordinates);
 * PyTorch feed-forward networks of ``Linear``, ``ReLU``, ``BatchNorm1d`` (eval mode, folded
   into the neighbouring ``Linear``), ``Dropout`` and ``Identity``, ending in one logit (or two
-  softmax logits, reduced to their difference), optionally preceded by a feature standardization.
+  softmax logits, reduced to their difference), optionally preceded by physical coordinates and a
+  feature standardization.
 
 Other models (trees, KNN, SVM) are exported through ONNX only.
 """
@@ -21,6 +23,7 @@ from numpy.typing import NDArray
 
 from nulearn.flavor.deploy.plan import (
     Calibration,
+    Coordinates,
     Dense,
     DeployPlan,
     Polynomial,
@@ -28,13 +31,77 @@ from nulearn.flavor.deploy.plan import (
     Standardize,
 )
 
-__all__ = ["plan_from_sklearn_pipeline", "plan_from_torch", "stages_from_torch_layers"]
+__all__ = [
+    "coordinates_stage",
+    "plan_from_sklearn_pipeline",
+    "plan_from_torch",
+    "stages_from_torch_layers",
+]
 
 
 def _f64(a: Any) -> NDArray[np.float64]:
     if hasattr(a, "detach"):
         a = a.detach().cpu().numpy()
     return np.array(a, dtype=np.float64, copy=True)
+
+
+#: lepton-number moment terms of the canonical features (nulearn.flavor.coordinates, module
+#: docstring): ELN (alpha, F_nue, F_nuebar) and ELN-XLN (alpha, alpha_x, alpha_xbar, F_nue,
+#: F_nuebar, F_nux, F_nuxbar), keyed by the number of ratio columns
+_LEPTON_TERMS: dict[
+    int, tuple[tuple[tuple[float, int], ...], tuple[tuple[float, int, int], ...]]
+] = {
+    1: (((-1.0, 0),), ((1.0, 1, -1), (-1.0, 0, 2))),
+    3: (
+        ((-1.0, 0), (-1.0, 1), (1.0, 2)),
+        ((1.0, 3, -1), (-1.0, 0, 4), (-1.0, 1, 5), (1.0, 2, 6)),
+    ),
+}
+
+
+def coordinates_stage(transformer: Any, n_in: int) -> Coordinates:
+    """:class:`Coordinates` stage of a fitted :class:`~nulearn.flavor.coordinates.PhysicalCoordinates`.
+
+    The stage is checked against ``transformer.transform`` on probe features, so that a change
+    of the coordinate map that deployment does not know fails here instead of exporting a
+    different model.
+
+    Raises:
+        ValueError: when the transformer is unfitted, fitted on another width than ``n_in``, or
+            its map is not the one the stage reproduces.
+    """
+    from nulearn.flavor.coordinates import G_RATIO_SOFTENING
+    from nulearn.flavor.deploy.plan import run_stages
+
+    r = getattr(transformer, "ratio_columns_", None)
+    width = getattr(transformer, "n_features_in_", None)
+    if r is None or width is None:
+        raise ValueError("PhysicalCoordinates is not fitted; fit the model before exporting it")
+    if int(width) != n_in:
+        raise ValueError(
+            f"PhysicalCoordinates was fitted on {width} features, the model reads {n_in}"
+        )
+    g0_terms, g1_terms = _LEPTON_TERMS.get(int(r), ((), ()))
+    stage = Coordinates(
+        ratio_columns=int(r),
+        n_in=int(n_in),
+        g0_terms=g0_terms,
+        g1_terms=g1_terms,
+        softening=float(G_RATIO_SOFTENING),
+    )
+    rng = np.random.default_rng(0)
+    probe = np.column_stack(
+        [rng.uniform(0.2, 3.0, (32, int(r))), rng.uniform(0.0, 0.95, (32, n_in - int(r)))]
+    )
+    expected = np.asarray(transformer.transform(probe), dtype=np.float64)
+    got = run_stages((stage,), probe)
+    if expected.shape != got.shape or not np.allclose(got, expected, rtol=1e-12, atol=1e-12):
+        raise ValueError(
+            f"{type(transformer).__name__} maps {n_in} features to {expected.shape[1]} columns "
+            f"that the deploy Coordinates stage ({got.shape[1]} columns) does not reproduce; "
+            "update nulearn.flavor.deploy to the new coordinate map"
+        )
+    return stage
 
 
 def plan_from_sklearn_pipeline(
@@ -48,7 +115,8 @@ def plan_from_sklearn_pipeline(
     calibration: Calibration | None = None,
     card_hash: str = "",
 ) -> DeployPlan:
-    """Plan of a fitted ``Pipeline([StandardScaler?, PolynomialFeatures?, ..., LogisticRegression])``.
+    """Plan of a fitted ``Pipeline([PhysicalCoordinates?, StandardScaler?, PolynomialFeatures?, ...,
+    LogisticRegression])``.
 
     Raises:
         ValueError: for an unsupported step or a non-binary classifier.
@@ -56,13 +124,19 @@ def plan_from_sklearn_pipeline(
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
+    from nulearn.flavor.coordinates import PhysicalCoordinates
+
     steps = [step for _, step in getattr(pipeline, "steps", [("model", pipeline)])]
     stages: list[Stage] = []
     width = len(feature_names)
     for i, step in enumerate(steps):
         if step is None or step == "passthrough":
             continue
-        if isinstance(step, StandardScaler):
+        if isinstance(step, PhysicalCoordinates):
+            coords = coordinates_stage(step, width)
+            stages.append(coords)
+            width = coords.n_out
+        elif isinstance(step, StandardScaler):
             mean = _f64(step.mean_) if step.with_mean else np.zeros(width)
             scale = _f64(step.scale_) if step.with_std else np.ones(width)
             stages.append(Standardize(mean=mean, scale=scale))
@@ -80,7 +154,8 @@ def plan_from_sklearn_pipeline(
         else:
             raise ValueError(
                 f"pipeline step {i} ({type(step).__name__}) cannot be generated as code; "
-                "supported: StandardScaler, PolynomialFeatures, final LogisticRegression (use ONNX otherwise)"
+                "supported: PhysicalCoordinates, StandardScaler, PolynomialFeatures, final "
+                "LogisticRegression (use ONNX otherwise)"
             )
     if not stages or not isinstance(stages[-1], Dense):
         raise ValueError("pipeline must end in a LogisticRegression")
@@ -183,6 +258,7 @@ def plan_from_torch(
     feature_names: Sequence[str],
     input_mean: Sequence[float] | NDArray[np.float64] | None = None,
     input_scale: Sequence[float] | NDArray[np.float64] | None = None,
+    coordinates: Any = None,
     threshold: float = 0.5,
     threshold_inclusive: bool = False,
     calibration: Calibration | None = None,
@@ -193,8 +269,13 @@ def plan_from_torch(
     Args:
         network: ``torch.nn.Module`` mapping standardized features ``(n, k)`` to logits.
         input_mean, input_scale: feature standardization applied before the network, if any.
+        coordinates: a fitted :class:`~nulearn.flavor.coordinates.PhysicalCoordinates` applied
+            to the features before the standardization (``MLPClassifier.coordinates_``), or
+            ``None`` for raw features.
     """
     stages: list[Stage] = []
+    if coordinates is not None:
+        stages.append(coordinates_stage(coordinates, len(feature_names)))
     if input_mean is not None and input_scale is not None:
         stages.append(Standardize(mean=_f64(input_mean), scale=_f64(input_scale)))
     stages.extend(stages_from_torch_layers(_flat_layers(network)))

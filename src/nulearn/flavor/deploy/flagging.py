@@ -1,7 +1,8 @@
 """Flag every cell of an HDF5 snapshot: chunked, bounded memory, resumable, optionally on Dask.
 
 :func:`flag_snapshot` reads the moment datasets of a snapshot (layout and ``--map`` of
-:mod:`nulearn.flavor.snapshot`), cuts the grid into hyperslab blocks of at most ``chunk_cells``
+:mod:`nulearn.flavor.snapshot`; a model of 3D moments reads ``/n_<s>`` and ``/flux_x_<s>``,
+``/flux_y_<s>``, ``/flux_z_<s>`` in the same way), cuts the grid into hyperslab blocks of at most ``chunk_cells``
 cells (:func:`~nulearn.flavor.snapshot.grid_blocks`), evaluates the model on each block and
 writes, with the grid's shape,
 
@@ -39,9 +40,10 @@ from numpy.typing import NDArray
 
 from nulearn import __version__
 from nulearn.flavor.deploy.loading import DeployableModel, load_deployable
-from nulearn.flavor.snapshot import grid_blocks, open_moment_datasets
+from nulearn.flavor.deploy.raw_moments import RAW_MOMENTS_3D
+from nulearn.flavor.snapshot import grid_blocks, open_moment_datasets, parse_mapping
 
-__all__ = ["BACKENDS", "FlagResult", "flag_snapshot", "make_kernel"]
+__all__ = ["BACKENDS", "FlagResult", "flag_snapshot", "make_kernel", "parse_dataset_mapping"]
 
 BACKENDS: tuple[str, ...] = ("auto", "c", "onnx", "python")
 Kernel = Callable[[Mapping[str, NDArray[np.float64]]], tuple[NDArray[np.float64], NDArray[np.int8]]]
@@ -75,6 +77,34 @@ class FlagResult:
     n_invalid: int
     backend: str
     seconds: float
+
+
+def parse_dataset_mapping(items: list[str]) -> dict[str, str]:
+    """``--map`` items -> ``{raw moment: dataset path}``, 1D names and the 3D flux components.
+
+    As :func:`nulearn.flavor.snapshot.parse_mapping` (which reads the 1D names), also accepting
+    ``flux_x_<s>=/path`` etc. for models of 3D moments.
+
+    Raises:
+        ValueError: for an item without ``=`` or an unknown raw moment name.
+    """
+    plain: list[str] = []
+    extra: dict[str, str] = {}
+    for item in items:
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if sep and value and key in RAW_MOMENTS_3D and key.startswith("flux_"):
+            extra[key] = value if value.startswith("/") else f"/{value}"
+        else:
+            plain.append(item)
+    try:
+        return parse_mapping(plain) | extra
+    except ValueError as err:
+        raise ValueError(f"{err}; 3D moments: flux_x_<s>, flux_y_<s>, flux_z_<s>") from err
+
+
+def _layout(raw_names: tuple[str, ...], mapping: Mapping[str, str]) -> dict[str, str]:
+    """Dataset of every raw moment: ``/<name>`` unless mapped (3D names included)."""
+    return {name: f"/{name}" for name in raw_names} | dict(mapping)
 
 
 def make_kernel(model: DeployableModel, backend: str = "auto") -> tuple[Kernel, str]:
@@ -233,7 +263,8 @@ def _open_output(
         "calibrated probability of an ELN crossing (NaN for invalid input)"
     )
     h5["valid"].attrs["meaning"] = (
-        "input moments valid: n > 0 finite, 0 <= F < 1 for every species the model reads"
+        "input moments valid: n > 0 finite, 0 <= F < 1 (F = |flux| / n for 3D moments) "
+        "for every species the model reads"
     )
     for key, value in provenance.items():
         h5.attrs[key] = value
@@ -296,8 +327,9 @@ def flag_snapshot(
         raise ValueError(
             f"--map names {unknown} that model {model.card.model!r} does not read; it reads {list(model.raw_names)}"
         )
+    layout = _layout(model.raw_names, mapping)
     with h5py.File(snapshot, "r") as h5:
-        datasets = open_moment_datasets(h5, model.raw_names, mapping)
+        datasets = open_moment_datasets(h5, model.raw_names, layout)
         shape = tuple(next(iter(datasets.values())).shape)
     blocks = grid_blocks(shape, chunk_cells)
     provenance = _provenance(model, snapshot, mapping, shape, chunk_cells)
@@ -320,12 +352,12 @@ def flag_snapshot(
         results: Iterator[tuple[int, NDArray[np.float64], NDArray[np.int8]]]
         if dask:
             results = _dask_results(
-                dask, dask_workers, str(snapshot), mapping, blocks, todo, str(model_dir), backend
+                dask, dask_workers, str(snapshot), layout, blocks, todo, str(model_dir), backend
             )
         else:
             assert kernel is not None
             results = _local_results(
-                snapshot, model.raw_names, mapping, blocks, todo, kernel, threads
+                snapshot, model.raw_names, layout, blocks, todo, kernel, threads
             )
         for i, p, flag in results:
             block = blocks[i]

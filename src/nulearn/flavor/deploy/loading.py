@@ -9,8 +9,13 @@
 * ``sklearn``: any other scikit-learn classifier (trees, KNN, SVM; ONNX export and Python
   inference only).
 
+Models in physical coordinates (:mod:`nulearn.flavor.coordinates`: a ``coords`` pipeline step of
+the LR, ``MLPClassifier.coordinates_``) and models of 3D-moment features (a direction cosine among
+the features, :mod:`nulearn.flavor.moments3d`) are recognized by the same code.
+
 The Python reference (:meth:`DeployableModel.predict_raw`) is what every export is checked
-against: the estimator's own ``predict_proba`` on the valid cells, the card's threshold
+against: the estimator's own ``predict_proba`` on the valid cells (features of 3D models from
+:func:`nulearn.flavor.moments3d.features_from_moments3d` itself), the card's threshold
 (``p >= threshold``, as :class:`~nulearn.ml.model_card.CardedModel` predicts) and flag -1 on
 invalid cells. For the MLP it runs the network in float64 (the exports compute in float64;
 the float32 network differs from it by ~1e-7 in the logit, which an isotonic calibrator's
@@ -31,7 +36,12 @@ from numpy.typing import NDArray
 
 from nulearn.flavor.deploy.extract import plan_from_sklearn_pipeline, plan_from_torch
 from nulearn.flavor.deploy.plan import INVALID_FLAG, Calibration, DeployPlan
-from nulearn.flavor.deploy.raw_moments import features_from_raw, raw_moment_names
+from nulearn.flavor.deploy.raw_moments import (
+    features_from_raw,
+    is_three_dimensional,
+    raw_moment_names,
+    species_for_features,
+)
 from nulearn.ml.model_card import CARD_FILE, file_sha256, load_model
 
 __all__ = ["DeployableModel", "calibration_from", "load_deployable"]
@@ -107,10 +117,15 @@ class DeployableModel:
         return raw_moment_names(self.feature_names)
 
     @property
+    def three_dimensional(self) -> bool:
+        """Whether the model reads 3D moments (flux vectors; it has a direction-cosine feature)."""
+        return is_three_dimensional(self.feature_names)
+
+    @property
     def scheme(self) -> str:
         if self.card.scheme:
             return str(self.card.scheme)
-        return "xln" if len(self.feature_names) > 3 else "eln"
+        return "xln" if "nux" in species_for_features(self.feature_names) else "eln"
 
     @property
     def threshold(self) -> float:
@@ -118,8 +133,9 @@ class DeployableModel:
 
     @property
     def name(self) -> str:
-        """C identifier for generated functions, e.g. ``lr_xln``."""
-        return re.sub(r"[^0-9a-zA-Z_]", "_", f"{self.card.model}_{self.scheme}")
+        """C identifier for generated functions, e.g. ``lr_xln`` (``lr_xln_3d`` for 3D moments)."""
+        suffix = "_3d" if self.three_dimensional else ""
+        return re.sub(r"[^0-9a-zA-Z_]", "_", f"{self.card.model}_{self.scheme}{suffix}")
 
     def plan(self, name: str | None = None) -> DeployPlan:
         """:class:`DeployPlan` for code generation.
@@ -143,6 +159,7 @@ class DeployableModel:
                 est.network_,
                 input_mean=est.mean_,
                 input_scale=est.scale_,
+                coordinates=getattr(est, "coordinates_", None),
                 calibration=calibration_from(est.calibrator_),
                 **common,
             )
@@ -165,14 +182,40 @@ class DeployableModel:
     ) -> tuple[NDArray[np.float64], NDArray[np.int8], NDArray[np.bool_]]:
         """Python reference on raw moments ``(n_cells,)``: ``(p_crossing, flag, valid)``.
 
-        Invalid cells get ``p = NaN`` and ``flag = -1``.
+        Invalid cells get ``p = NaN`` and ``flag = -1``. The features of 3D models come from
+        :func:`~nulearn.flavor.moments3d.features_from_moments3d` on the valid cells (the
+        library the generated code mirrors), those of 1D models from
+        :func:`~nulearn.flavor.deploy.raw_moments.features_from_raw`.
         """
         x, valid = features_from_raw(moments, self.feature_names)
+        if self.three_dimensional and valid.any():
+            x = _library_features3d(moments, self.feature_names, valid)
         p = np.full(x.shape[0], np.nan)
         p[valid] = self.predict_features(x[valid])
         flag = np.full(x.shape[0], INVALID_FLAG, dtype=np.int8)
         flag[valid] = (p[valid] >= self.threshold).astype(np.int8)
         return p, flag, valid
+
+
+def _library_features3d(
+    moments: Mapping[str, NDArray[np.floating]],
+    feature_names: tuple[str, ...],
+    valid: NDArray[np.bool_],
+) -> NDArray[np.float64]:
+    """Features ``(n_cells, n_features)`` of the valid cells by ``features_from_moments3d`` (NaN elsewhere)."""
+    import pandas as pd
+
+    from nulearn.flavor.moments3d import features_from_moments3d
+
+    frame = pd.DataFrame(
+        {
+            name: np.asarray(moments[name], dtype=np.float64).reshape(-1)[valid]
+            for name in raw_moment_names(feature_names)
+        }
+    )
+    x = np.full((valid.size, len(feature_names)), np.nan)
+    x[valid] = features_from_moments3d(frame)[list(feature_names)].to_numpy(dtype=np.float64)
+    return x
 
 
 def _shift_logit(plan: DeployPlan, shift: float) -> DeployPlan:
@@ -193,6 +236,8 @@ def _mlp_proba_float64(est: Any, x: NDArray[np.float64]) -> NDArray[np.float64]:
     from nulearn.ml.calibration import sigmoid
 
     net = copy.deepcopy(est.network_).double().eval()
+    coords = getattr(est, "coordinates_", None)  # physical coordinates come before the scaling
+    x = x if coords is None else coords.transform(x)
     with torch.inference_mode():
         z = net(torch.from_numpy((x - est.mean_) / est.scale_)).squeeze(-1).numpy()
     z = z - float(getattr(est, "logit_offset_", 0.0))

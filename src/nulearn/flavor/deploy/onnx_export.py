@@ -3,11 +3,15 @@
 Every exported graph has one input ``moments`` of shape ``(n_cells, n_raw)`` (columns in the
 order of :func:`~nulearn.flavor.deploy.raw_moments.raw_moment_names`, float64) and two outputs:
 ``p_crossing (n_cells,)`` float64 (NaN for invalid cells) and ``flag (n_cells,)`` int8 (1, 0, or
--1 for invalid input). The model's feature engineering, validity check and card threshold
+-1 for invalid input). The model's feature engineering (1D or 3D moments, the
+:class:`~nulearn.flavor.deploy.raw_moments.MomentProgram`), validity check and card threshold
 (``p >= threshold``) are inside the graph, so a simulation code needs nothing else.
 
 * scikit-learn models (the polynomial LR, trees, KNN, gradient boosting): the estimator is
   converted by skl2onnx in double precision and wrapped with pre- and post-processing nodes;
+  leading :class:`~nulearn.flavor.coordinates.PhysicalCoordinates` steps (which skl2onnx does not
+  know) become nodes of the pre-processing (``artanh F`` as ``0.5 log((1 + F) / (1 - F))``:
+  onnxruntime has no double ``Atanh``) and the rest of the pipeline is converted;
 * the MLP: :class:`~nulearn.flavor.deploy.torch_module.RawMomentMLP` through ``torch.onnx``.
 """
 
@@ -20,24 +24,129 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from nulearn.flavor.deploy.extract import coordinates_stage
 from nulearn.flavor.deploy.loading import DeployableModel
-from nulearn.flavor.deploy.raw_moments import FEATURE_FORMULAS, species_for_features
+from nulearn.flavor.deploy.plan import Coordinates
+from nulearn.flavor.deploy.raw_moments import MIN_DIRECTED_FLUX, FeatureOp, moment_program
 
 __all__ = ["OPSET", "OnnxKernel", "export_onnx", "sklearn_onnx_model"]
 
 OPSET = 17
 
 
-def _wrap_sklearn_graph(core: Any, model: DeployableModel) -> Any:
-    """Add raw-moment preprocessing and thresholding around a skl2onnx graph."""
+def _feature_op_nodes(op: FeatureOp) -> list[Any]:
+    """ONNX nodes of one :class:`FeatureOp` on 1-D tensors ``v_<name>`` (same operation order)."""
+    from onnx import helper
+
+    a = [f"v_{name}" for name in op.args]
+    out, t = f"v_{op.out}", f"t_{op.out}"
+    node = helper.make_node
+    if op.kind == "div":
+        return [node("Div", a, [out])]
+    if op.kind == "norm3":
+        return [
+            node("Mul", [a[0], a[0]], [f"{t}_xx"]),
+            node("Mul", [a[1], a[1]], [f"{t}_yy"]),
+            node("Add", [f"{t}_xx", f"{t}_yy"], [f"{t}_xy"]),
+            node("Mul", [a[2], a[2]], [f"{t}_zz"]),
+            node("Add", [f"{t}_xy", f"{t}_zz"], [f"{t}_sq"]),
+            node("Sqrt", [f"{t}_sq"], [out]),
+        ]
+    if op.kind == "dot3":
+        return [
+            node("Mul", [a[0], a[3]], [f"{t}_x"]),
+            node("Mul", [a[1], a[4]], [f"{t}_y"]),
+            node("Add", [f"{t}_x", f"{t}_y"], [f"{t}_xy"]),
+            node("Mul", [a[2], a[5]], [f"{t}_z"]),
+            node("Add", [f"{t}_xy", f"{t}_z"], [out]),
+        ]
+    dot, fa, fb = a
+    return [
+        node("Greater", [fa, "c_min_flux"], [f"{t}_oka"]),
+        node("Greater", [fb, "c_min_flux"], [f"{t}_okb"]),
+        node("And", [f"{t}_oka", f"{t}_okb"], [f"{t}_ok"]),
+        node("Mul", [fa, fb], [f"{t}_ab"]),
+        node("Where", [f"{t}_ok", f"{t}_ab", "c_one"], [f"{t}_den"]),
+        node("Div", [dot, f"{t}_den"], [f"{t}_q"]),
+        node("Max", [f"{t}_q", "c_minus_one"], [f"{t}_lo"]),
+        node("Min", [f"{t}_lo", "c_one"], [f"{t}_clip"]),
+        node("Where", [f"{t}_ok", f"{t}_clip", "c_zero"], [out]),
+    ]
+
+
+def _leading_coordinates(estimator: Any, n_in: int) -> tuple[Any, Coordinates | None]:
+    """``(estimator without a leading PhysicalCoordinates step, that step's plan stage or None)``."""
+    from sklearn.pipeline import Pipeline
+
+    from nulearn.flavor.coordinates import PhysicalCoordinates
+
+    if not isinstance(estimator, Pipeline) or not isinstance(
+        estimator.steps[0][1], PhysicalCoordinates
+    ):
+        return estimator, None
+    stage = coordinates_stage(estimator.steps[0][1], n_in)
+    rest = estimator.steps[1:]
+    return (rest[0][1] if len(rest) == 1 else Pipeline(rest)), stage
+
+
+def _coordinate_nodes(stage: Coordinates, columns: list[str]) -> tuple[list[Any], list[str]]:
+    """Nodes of physical coordinates on 1-D feature tensors, and the output columns in order."""
+    from onnx import helper
+
+    node = helper.make_node
+    r = stage.ratio_columns
+    logs = [f"log_{c}" for c in columns[:r]]
+    nodes = [node("Log", [c], [o]) for c, o in zip(columns[:r], logs, strict=True)]
+    # onnxruntime has no double-precision Atanh kernel: artanh F = 0.5 log((1 + F) / (1 - F))
+    # (absolute error ~1e-16 against libm's atanh)
+    rapidities = []
+    for c in columns[r:]:
+        nodes += [
+            node("Add", ["c_one", c], [f"{c}_1p"]),
+            node("Sub", ["c_one", c], [f"{c}_1m"]),
+            node("Div", [f"{c}_1p", f"{c}_1m"], [f"{c}_odds"]),
+            node("Log", [f"{c}_odds"], [f"{c}_logodds"]),
+            node("Mul", [f"{c}_logodds", "c_half"], [f"atanh_{c}"]),
+        ]
+        rapidities.append(f"atanh_{c}")
+    out = [*logs, *rapidities, *columns[r:]]
+    if stage.lepton_terms:  # g0, g1 summed left to right, then g1 / (|g0| + softening)
+        acc = "c_one"
+        for k, (sign, i) in enumerate(stage.g0_terms):
+            nodes.append(node("Add" if sign > 0 else "Sub", [acc, columns[i]], [f"g0_{k}"]))
+            acc = f"g0_{k}"
+        g0 = acc
+        acc = "c_zero"
+        for k, (sign, a, b) in enumerate(stage.g1_terms):
+            term = columns[a]
+            if b >= 0:
+                term = f"g1_term_{k}"
+                nodes.append(node("Mul", [columns[a], columns[b]], [term]))
+            nodes.append(node("Add" if sign > 0 else "Sub", [acc, term], [f"g1_{k}"]))
+            acc = f"g1_{k}"
+        g1 = acc
+        nodes += [
+            node("Abs", [g0], ["g0_abs"]),
+            node("Add", ["g0_abs", "c_softening"], ["g0_soft"]),
+            node("Div", [g1, "g0_soft"], ["g_ratio"]),
+        ]
+        out += [g0, g1, "g_ratio"]
+    return nodes, out
+
+
+def _wrap_sklearn_graph(core: Any, model: DeployableModel, coordinates: Coordinates | None) -> Any:
+    """Add raw-moment preprocessing (and physical coordinates) and thresholding around a skl2onnx graph."""
     from onnx import TensorProto, helper, numpy_helper
 
     g = core.graph
-    raw = list(model.raw_names)
+    program = moment_program(model.feature_names)
+    raw = list(program.inputs)
     nodes: list[Any] = []
     inits = [
         numpy_helper.from_array(np.array(0.0), "c_zero"),
         numpy_helper.from_array(np.array(1.0), "c_one"),
+        numpy_helper.from_array(np.array(-1.0), "c_minus_one"),
+        numpy_helper.from_array(np.array(MIN_DIRECTED_FLUX), "c_min_flux"),
         numpy_helper.from_array(np.array(np.inf), "c_inf"),
         numpy_helper.from_array(np.array(np.nan), "c_nan"),
         numpy_helper.from_array(np.array(model.threshold, dtype=np.float64), "c_threshold"),
@@ -47,31 +156,31 @@ def _wrap_sklearn_graph(core: Any, model: DeployableModel) -> Any:
     ]
     for j, name in enumerate(raw):
         inits.append(numpy_helper.from_array(np.array(j, dtype=np.int64), f"idx_{name}"))
-        nodes.append(
-            helper.make_node("Gather", ["moments", f"idx_{name}"], [f"raw_{name}"], axis=1)
-        )
+        nodes.append(helper.make_node("Gather", ["moments", f"idx_{name}"], [f"v_{name}"], axis=1))
+    for op in program.ops:
+        nodes.extend(_feature_op_nodes(op))
+    columns = [f"v_{name}" for name in program.features]
+    if coordinates is not None:
+        coordinate_nodes, columns = _coordinate_nodes(coordinates, columns)
+        nodes.extend(coordinate_nodes)
+        inits.append(numpy_helper.from_array(np.array(coordinates.softening), "c_softening"))
+        inits.append(numpy_helper.from_array(np.array(0.5), "c_half"))
     cols = []
-    for name in model.feature_names:
-        num, den = FEATURE_FORMULAS[name]
-        col = f"feat_{name}"
-        if den is None:
-            nodes.append(helper.make_node("Identity", [f"raw_{num}"], [col]))
-        else:
-            nodes.append(helper.make_node("Div", [f"raw_{num}", f"raw_{den}"], [col]))
-        nodes.append(helper.make_node("Unsqueeze", [col, "c_axis1"], [f"{col}_2d"]))
-        cols.append(f"{col}_2d")
+    for k, col in enumerate(columns):
+        nodes.append(helper.make_node("Unsqueeze", [col, "c_axis1"], [f"col{k}_2d"]))
+        cols.append(f"col{k}_2d")
     feature_input = g.input[0].name
     nodes.append(helper.make_node("Concat", cols, [feature_input], axis=1))
     checks = []
-    for s in species_for_features(model.feature_names):
-        for op, quantity, const, tag in (
-            ("Greater", f"n_{s}", "c_zero", "pos"),
-            ("Less", f"n_{s}", "c_inf", "fin"),
-            ("GreaterOrEqual", f"F_{s}", "c_zero", "nonneg"),
-            ("Less", f"F_{s}", "c_one", "below1"),
+    for n, f in program.checks:
+        for op_type, quantity, const, tag in (
+            ("Greater", n, "c_zero", "pos"),
+            ("Less", n, "c_inf", "fin"),
+            ("GreaterOrEqual", f, "c_zero", "nonneg"),
+            ("Less", f, "c_one", "below1"),
         ):
             out = f"ok_{quantity}_{tag}"
-            nodes.append(helper.make_node(op, [f"raw_{quantity}", const], [out]))
+            nodes.append(helper.make_node(op_type, [f"v_{quantity}", const], [out]))
             checks.append(out)
     acc = checks[0]
     for k, name in enumerate(checks[1:]):
@@ -115,18 +224,20 @@ def sklearn_onnx_model(model: DeployableModel) -> Any:
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import DoubleTensorType
 
-    est = model.estimator
+    k = len(model.feature_names)
+    est, coordinates = _leading_coordinates(model.estimator, k)
     final = est.steps[-1][1] if hasattr(est, "steps") else est
+    width = k if coordinates is None else coordinates.n_out
     try:
         core = convert_sklearn(
             est,
-            initial_types=[("features", DoubleTensorType([None, len(model.feature_names)]))],
+            initial_types=[("features", DoubleTensorType([None, width]))],
             options={id(final): {"zipmap": False}},
             target_opset={"": OPSET, "ai.onnx.ml": 3},
         )
     except Exception as err:  # skl2onnx raises several types for unsupported models
         raise ValueError(f"skl2onnx cannot convert {type(est).__name__}: {err}") from err
-    return _wrap_sklearn_graph(core, model)
+    return _wrap_sklearn_graph(core, model, coordinates)
 
 
 def export_onnx(model: DeployableModel, out: str | Path, *, precision: str = "float64") -> Path:

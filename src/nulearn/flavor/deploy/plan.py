@@ -3,8 +3,11 @@
 A :class:`DeployPlan` says, for one trained classifier, how to go from raw moments of one cell
 to its probability of an ELN crossing and its flag:
 
-1. features from raw moments (:mod:`nulearn.flavor.deploy.raw_moments`) and the validity check;
-2. ``stages``: :class:`Standardize` (``(x - mean) / scale``), :class:`Polynomial` (monomials
+1. features from raw moments (:mod:`nulearn.flavor.deploy.raw_moments`; 1D or 3D moments) and
+   the validity check;
+2. ``stages``: :class:`Coordinates` (the physical coordinates of
+   :mod:`nulearn.flavor.coordinates`: log density ratios, flux-factor rapidities, flux factors
+   and the lepton-number moments g0, g1), :class:`Standardize` (``(x - mean) / scale``), :class:`Polynomial` (monomials
    ``prod_i x_i^p_i`` in scikit-learn's ``PolynomialFeatures.powers_`` order) and
    :class:`Dense` (``W x + b``, optional ReLU), ending in one logit ``z``;
 3. ``p = sigmoid(z)``, then the calibrator (temperature ``sigmoid(z / T)``, Platt
@@ -32,17 +35,57 @@ from nulearn.flavor.deploy.raw_moments import features_from_raw, raw_moment_name
 __all__ = [
     "INVALID_FLAG",
     "Calibration",
+    "Coordinates",
     "Dense",
     "DeployPlan",
     "Polynomial",
     "Stage",
     "Standardize",
     "evaluate_plan",
+    "run_stages",
     "sigmoid",
 ]
 
 #: flag written for cells whose moments fail the validity check (never a 0/1 label)
 INVALID_FLAG = -1
+
+
+@dataclass(frozen=True)
+class Coordinates:
+    """Physical coordinates (:func:`nulearn.flavor.coordinates.physical_coordinates`).
+
+    With ``r = ratio_columns`` leading density ratios of ``n_in = k`` inputs ``x``::
+
+        [log x_0 .. log x_{r-1}, artanh x_r .. artanh x_{k-1}, x_r .. x_{k-1}]
+        (+ [g0, g1, g1 / (|g0| + softening)] when lepton-number terms are given)
+
+    where ``g0 = 1 +- x_i +- ...`` (``g0_terms``: ``(sign, i)``) and ``g1 = +- x_a [x_b] +- ...``
+    (``g1_terms``: ``(sign, a, b)``, ``b = -1`` for a single factor), both summed left to right
+    as :func:`nulearn.flavor.coordinates.lepton_number_moments` writes them.
+    """
+
+    ratio_columns: int
+    n_in: int
+    g0_terms: tuple[tuple[float, int], ...] = ()
+    g1_terms: tuple[tuple[float, int, int], ...] = ()
+    softening: float = 0.01
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.ratio_columns <= self.n_in:
+            raise ValueError(
+                f"ratio_columns = {self.ratio_columns} must lie in [0, n_in = {self.n_in}]"
+            )
+        if bool(self.g0_terms) != bool(self.g1_terms):
+            raise ValueError("lepton-number terms need both g0_terms and g1_terms")
+
+    @property
+    def lepton_terms(self) -> bool:
+        """Whether g0, g1 and their softened ratio are appended."""
+        return bool(self.g0_terms)
+
+    @property
+    def n_out(self) -> int:
+        return 2 * self.n_in - self.ratio_columns + (3 if self.lepton_terms else 0)
 
 
 @dataclass(frozen=True)
@@ -81,7 +124,7 @@ class Dense:
         return int(self.weight.shape[0])
 
 
-Stage = Standardize | Polynomial | Dense
+Stage = Coordinates | Standardize | Polynomial | Dense
 
 
 @dataclass(frozen=True)
@@ -185,10 +228,29 @@ class DeployPlan:
         return h.hexdigest()[:16]
 
 
-def _run_stages(stages: tuple[Stage, ...], x: NDArray[np.float64]) -> NDArray[np.float64]:
+def _coordinates(stage: Coordinates, x: NDArray[np.float64]) -> NDArray[np.float64]:
+    r = stage.ratio_columns
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        cols = [np.log(x[:, :r]), np.arctanh(x[:, r:]), x[:, r:]]
+        if stage.lepton_terms:
+            g0 = np.ones(x.shape[0])
+            for sign, i in stage.g0_terms:
+                g0 = g0 + x[:, i] if sign > 0 else g0 - x[:, i]
+            g1 = np.zeros(x.shape[0])
+            for sign, a, b in stage.g1_terms:
+                term = x[:, a] if b < 0 else x[:, a] * x[:, b]
+                g1 = g1 + term if sign > 0 else g1 - term
+            cols.append(np.stack([g0, g1, g1 / (np.abs(g0) + stage.softening)], axis=1))
+        return np.concatenate(cols, axis=1)
+
+
+def run_stages(stages: tuple[Stage, ...], x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Run plan stages in NumPy on features ``(n, n_features)``; returns ``(n, n_out)``."""
     h = x
     for stage in stages:
-        if isinstance(stage, Standardize):
+        if isinstance(stage, Coordinates):
+            h = _coordinates(stage, h)
+        elif isinstance(stage, Standardize):
             h = (h - stage.mean) / stage.scale
         elif isinstance(stage, Polynomial):
             h = np.stack(
@@ -205,7 +267,7 @@ def _run_stages(stages: tuple[Stage, ...], x: NDArray[np.float64]) -> NDArray[np
 def evaluate_plan(
     plan: DeployPlan, moments: Mapping[str, NDArray[np.floating]]
 ) -> tuple[NDArray[np.float64], NDArray[np.int8], NDArray[np.bool_]]:
-    """Run a plan in NumPy on raw moments of shape ``(n_cells,)``.
+    """Run a plan in NumPy on raw moments of shape ``(n_cells,)`` (1D or 3D, see ``plan.raw_names``).
 
     Returns:
         ``(p_crossing, flag, valid)`` of shape ``(n_cells,)``: calibrated probability (NaN for
@@ -214,7 +276,7 @@ def evaluate_plan(
     x, valid = features_from_raw(moments, plan.feature_names)
     p = np.full(x.shape[0], np.nan)
     if valid.any():
-        z = _run_stages(plan.stages, x[valid])
+        z = run_stages(plan.stages, x[valid])
         p[valid] = plan.calibration.apply(z[:, 0])
     flag = np.full(x.shape[0], INVALID_FLAG, dtype=np.int8)
     with np.errstate(invalid="ignore"):

@@ -32,8 +32,9 @@ __all__ = [
     "kernel_cache_dir",
 ]
 
-#: flags for speed: vectorize for this CPU; no -ffast-math (it would break the NaN checks)
-C_FLAGS: tuple[str, ...] = ("-O3", "-march=native", "-fPIC", "-shared")
+#: flags for speed: vectorize for this CPU; no -ffast-math (it would break the NaN checks);
+#: -fno-math-errno lets GCC vectorize sqrt (3D models) and changes no value
+C_FLAGS: tuple[str, ...] = ("-O3", "-march=native", "-fno-math-errno", "-fPIC", "-shared")
 FORTRAN_FLAGS: tuple[str, ...] = ("-O3", "-march=native", "-fPIC", "-shared")
 
 
@@ -72,6 +73,7 @@ def compile_shared(
             "-o",
             str(output),
             *extra_flags,
+            "-lm",  # log, atanh of physical coordinates
         ]
     else:
         with tempfile.TemporaryDirectory() as mod_dir:

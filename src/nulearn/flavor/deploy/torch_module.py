@@ -8,10 +8,14 @@ raw moments ``(n_cells, n_raw)`` in the order of
 -> ``p_crossing (n_cells,)`` and ``flag (n_cells,)`` int8 (1 crossing, 0 none, -1 invalid input
 with ``p_crossing = NaN``).
 
-Inference-time graph economy (each elementwise op is a pass over memory in onnxruntime):
-features are ``(moments @ A) / (moments @ B + c)`` (``A`` picks numerators, ``B`` the density
-``n_nue`` of ratio features, ``c = 1`` for plain flux factors), and validity is one pair of
-comparisons of ``moments`` against per-column bounds. The isotonic calibrator is evaluated as
+Inference-time graph economy (each elementwise op is a pass over memory in onnxruntime): for
+1D moments, features are ``(moments @ A) / (moments @ B + c)`` (``A`` picks numerators, ``B``
+the density ``n_nue`` of ratio features, ``c = 1`` for plain flux factors), and validity is one
+pair of comparisons of ``moments`` against per-column bounds. For 3D moments the
+:class:`~nulearn.flavor.deploy.raw_moments.MomentProgram` runs one op kind at a time on gathered
+columns (all divisions at once, then all magnitudes, dot products and cosines), appending to a
+table of variables. Physical coordinates (``MLPClassifier.coordinates_``: ``log``, ``atanh``,
+lepton-number moments) are computed before the standardization. The isotonic calibrator is evaluated as
 ``np.interp`` does it: the segment index is the count of knots ``<= p``, then a linear
 interpolation with clipping at both ends.
 """
@@ -23,8 +27,14 @@ import torch
 from torch import nn
 
 from nulearn.flavor.deploy.loading import DeployableModel
-from nulearn.flavor.deploy.plan import Dense, Standardize
-from nulearn.flavor.deploy.raw_moments import FEATURE_FORMULAS
+from nulearn.flavor.deploy.plan import Coordinates, Dense, Standardize
+from nulearn.flavor.deploy.raw_moments import (
+    FEATURE_FORMULAS,
+    MIN_DIRECTED_FLUX,
+    OP_ORDER,
+    MomentProgram,
+    moment_program,
+)
 
 __all__ = ["RawMomentMLP"]
 
@@ -45,6 +55,19 @@ class RawMomentMLP(nn.Module):
     numerator: torch.Tensor
     denominator: torch.Tensor
     offset: torch.Tensor
+    div_a: torch.Tensor
+    div_b: torch.Tensor
+    norm_args: torch.Tensor
+    dot_args: torch.Tensor
+    cos_args: torch.Tensor
+    feature_index: torch.Tensor
+    density_index: torch.Tensor
+    flux_index: torch.Tensor
+    g0_index: torch.Tensor
+    g0_sign: torch.Tensor
+    g1_a: torch.Tensor
+    g1_b: torch.Tensor
+    g1_sign: torch.Tensor
     mean: torch.Tensor
     inv_scale: torch.Tensor
     lower: torch.Tensor
@@ -59,10 +82,13 @@ class RawMomentMLP(nn.Module):
         plan = model.plan()
         raw = list(plan.raw_names)
         k = len(plan.feature_names)
+        program = moment_program(plan.feature_names)
+        self.three_dimensional = program.dimension == 3
+        self._register_program(program)
         a = np.zeros((len(raw), k))
         b = np.zeros((len(raw), k))
         c = np.zeros(k)
-        for j, name in enumerate(plan.feature_names):
+        for j, name in enumerate([] if self.three_dimensional else plan.feature_names):
             num, den = FEATURE_FORMULAS[name]
             a[raw.index(num), j] = 1.0
             if den is None:
@@ -82,7 +108,14 @@ class RawMomentMLP(nn.Module):
 
         layers: list[nn.Module] = []
         mean, scale = np.zeros(k), np.ones(k)
-        for stage in plan.stages:
+        self._register_coordinates(None)
+        for i, stage in enumerate(plan.stages):
+            if isinstance(stage, Coordinates):
+                if i != 0:
+                    raise ValueError("RawMomentMLP expects physical coordinates as the first stage")
+                self._register_coordinates(stage)
+                mean, scale = np.zeros(stage.n_out), np.ones(stage.n_out)
+                continue
             if isinstance(stage, Standardize):
                 if layers:
                     raise ValueError(
@@ -119,6 +152,101 @@ class RawMomentMLP(nn.Module):
         self.register_buffer("knots_y", torch.tensor(knots_y, dtype=dtype))
         self.threshold = float(plan.threshold)
 
+    def _register_program(self, program: MomentProgram) -> None:
+        """Index buffers of the program's op groups (columns of the variable table ``v``)."""
+        # columns: the inputs, then each kind's outputs in the order forward() appends them
+        names = list(program.inputs)
+        for kind in OP_ORDER:
+            names.extend(op.out for op in program.ops if op.kind == kind)
+        groups: dict[str, list[list[int]]] = {kind: [] for kind in OP_ORDER}
+        for op in program.ops:  # each kind reads only inputs and earlier kinds' outputs
+            groups[op.kind].append([names.index(arg) for arg in op.args])
+        for kind, buffer, width in (
+            ("div", "div_args", 2),
+            ("norm3", "norm_args", 3),
+            ("dot3", "dot_args", 6),
+            ("cosine", "cos_args", 3),
+        ):
+            index = torch.tensor(groups[kind], dtype=torch.int64).reshape(-1, width).T
+            if kind == "div":
+                self.register_buffer("div_a", index[0].contiguous())
+                self.register_buffer("div_b", index[1].contiguous())
+            else:
+                self.register_buffer(buffer, index.contiguous())
+        # op counts as plain ints: constants for TorchScript and the ONNX tracer
+        self.n_div, self.n_norm3 = len(groups["div"]), len(groups["norm3"])
+        self.n_dot3, self.n_cosine = len(groups["dot3"]), len(groups["cosine"])
+        self.register_buffer(
+            "feature_index", torch.tensor([names.index(f) for f in program.features])
+        )
+        self.register_buffer(
+            "density_index", torch.tensor([names.index(n) for n, _ in program.checks])
+        )
+        self.register_buffer(
+            "flux_index", torch.tensor([names.index(f) for _, f in program.checks])
+        )
+        self.min_flux = float(MIN_DIRECTED_FLUX)
+
+    def _register_coordinates(self, stage: Coordinates | None) -> None:
+        """Physical coordinates: ``ratio_columns`` (-1: none) and the lepton-number terms."""
+        self.ratio_columns = -1 if stage is None else stage.ratio_columns
+        self.softening = 0.0 if stage is None else float(stage.softening)
+        g0 = [] if stage is None else list(stage.g0_terms)
+        g1 = [] if stage is None else list(stage.g1_terms)
+        n_in = 0 if stage is None else stage.n_in
+        self.register_buffer("g0_index", torch.tensor([i for _, i in g0], dtype=torch.int64))
+        self.register_buffer("g0_sign", torch.tensor([s for s, _ in g0], dtype=torch.float64))
+        self.register_buffer("g1_a", torch.tensor([a for _, a, _ in g1], dtype=torch.int64))
+        # a single factor multiplies a column of ones appended at index n_in
+        self.register_buffer(
+            "g1_b", torch.tensor([b if b >= 0 else n_in for _, _, b in g1], dtype=torch.int64)
+        )
+        self.register_buffer("g1_sign", torch.tensor([s for s, _, _ in g1], dtype=torch.float64))
+        self.n_g0, self.n_g1 = len(g0), len(g1)
+
+    def _coordinates(self, x: torch.Tensor) -> torch.Tensor:
+        """``[log ratios, artanh F, F (, g0, g1, g1 / (|g0| + softening))]``, sums left to right."""
+        r = self.ratio_columns
+        f = x[:, r:]
+        # artanh F = 0.5 log((1 + F) / (1 - F)): onnxruntime has no double-precision Atanh
+        parts = [torch.log(x[:, :r]), 0.5 * torch.log((1.0 + f) / (1.0 - f)), f]
+        if self.n_g0 > 0:
+            g0 = torch.ones_like(x[:, 0])
+            for k in range(self.n_g0):  # +- x exactly: sign * x is exact
+                g0 = g0 + self.g0_sign[k] * x[:, self.g0_index[k]]
+            xe = torch.cat([x, torch.ones_like(x[:, :1])], dim=1)
+            g1 = torch.zeros_like(x[:, 0])
+            for k in range(self.n_g1):
+                g1 = g1 + self.g1_sign[k] * (xe[:, self.g1_a[k]] * xe[:, self.g1_b[k]])
+            ratio = g1 / (torch.abs(g0) + self.softening)
+            parts.append(torch.stack([g0, g1, ratio], dim=1))
+        return torch.cat(parts, dim=1)
+
+    def _features3d(self, moments: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """3D program: ``(features (n, k), valid (n,))``, same operations as the C kernel."""
+        v = moments
+        if self.n_div > 0:
+            v = torch.cat([v, v[:, self.div_a] / v[:, self.div_b]], dim=1)
+        if self.n_norm3 > 0:
+            i = self.norm_args
+            x, y, z = v[:, i[0]], v[:, i[1]], v[:, i[2]]
+            v = torch.cat([v, torch.sqrt(x * x + y * y + z * z)], dim=1)
+        if self.n_dot3 > 0:
+            i = self.dot_args
+            dot = v[:, i[0]] * v[:, i[3]] + v[:, i[1]] * v[:, i[4]] + v[:, i[2]] * v[:, i[5]]
+            v = torch.cat([v, dot], dim=1)
+        if self.n_cosine > 0:
+            i = self.cos_args
+            dot, fa, fb = v[:, i[0]], v[:, i[1]], v[:, i[2]]
+            ok = (fa > self.min_flux) & (fb > self.min_flux)
+            q = dot / torch.where(ok, fa * fb, torch.ones_like(fa))
+            cos = torch.where(ok, torch.clamp(q, -1.0, 1.0), torch.zeros_like(q))
+            v = torch.cat([v, cos], dim=1)
+        n = v[:, self.density_index]
+        f = v[:, self.flux_index]
+        valid = ((n > 0.0) & (n < float("inf")) & (f >= 0.0) & (f < 1.0)).all(dim=1)
+        return v[:, self.feature_index], valid
+
     def _isotonic(self, p: torch.Tensor) -> torch.Tensor:
         kx, ky = self.knots_x, self.knots_y
         last = int(kx.shape[0]) - 1
@@ -135,8 +263,13 @@ class RawMomentMLP(nn.Module):
     def forward(self, moments: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``moments (n_cells, n_raw)`` -> ``(p_crossing (n_cells,), flag (n_cells,) int8)``."""
         moments = moments.to(torch.float64)
-        valid = ((moments > self.lower) & (moments < self.upper)).all(dim=1)
-        x = (moments @ self.numerator) / (moments @ self.denominator + self.offset)
+        if self.three_dimensional:
+            x, valid = self._features3d(moments)
+        else:
+            valid = ((moments > self.lower) & (moments < self.upper)).all(dim=1)
+            x = (moments @ self.numerator) / (moments @ self.denominator + self.offset)
+        if self.ratio_columns >= 0:
+            x = self._coordinates(x)
         z = self.network(((x - self.mean) * self.inv_scale).to(self.knots_x.dtype)).squeeze(-1)
         if self.calibration == "temperature":
             p = torch.sigmoid(torch.clamp(z, self.logit_min, self.logit_max) * self.inv_temperature)
