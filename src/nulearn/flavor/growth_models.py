@@ -36,6 +36,7 @@ from nulearn.flavor.mlp import build_network
 from nulearn.flavor.species import feature_names
 from nulearn.flavor.stability import StabilityConfig, growth_rate_from_moments
 from nulearn.ml.training import TrainerConfig, fit, seed_everything
+from nulearn.ml.validation import finite_matrix
 
 __all__ = [
     "DEPTH_BINS",
@@ -185,17 +186,6 @@ class GrowthModule(L.LightningModule):
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
 
 
-def _matrix(X: Any) -> FloatArray:
-    arr = np.asarray(X, dtype=np.float64)
-    if arr.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {arr.shape}")
-    bad = np.argwhere(~np.isfinite(arr))
-    if bad.size:
-        i, j = bad[0]
-        raise ValueError(f"X[{i}, {j}] = {arr[i, j]!r}; features must be finite")
-    return arr
-
-
 class GrowthMLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     """scikit-learn regressor of log10 growth rate with a second (crossing) head.
 
@@ -249,7 +239,7 @@ class GrowthMLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """Train both heads; returns self."""
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError(f"val_fraction = {self.val_fraction!r}; allowed range (0, 1)")
-        x = _matrix(X)
+        x = finite_matrix(X)
         target = np.asarray(y, dtype=np.float64).reshape(-1)
         if target.size != x.shape[0]:
             raise ValueError(f"y has {target.size} values but X has {x.shape[0]} rows")
@@ -318,7 +308,7 @@ class GrowthMLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def _heads(self, X: Any) -> tuple[FloatArray, FloatArray]:
         if not hasattr(self, "module_"):
             raise ValueError("GrowthMLPRegressor is not fitted; call fit first")
-        x = _matrix(X)
+        x = finite_matrix(X)
         if x.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {x.shape[1]} features; the model was fitted with {self.n_features_in_}"

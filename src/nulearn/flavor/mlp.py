@@ -65,6 +65,7 @@ from nulearn.ml.calibration import (
 )
 from nulearn.ml.metrics import best_f1_threshold
 from nulearn.ml.training import RestoreBestWeights, fit, seed_everything
+from nulearn.ml.validation import finite_matrix
 
 __all__ = [
     "SCHEDULES",
@@ -77,17 +78,6 @@ __all__ = [
     "multiply_adds_per_cell",
     "table_xy",
 ]
-
-
-def _as_matrix(X: Any, name: str = "X") -> NDArray[np.float64]:
-    arr = np.asarray(X, dtype=np.float64)
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
-    bad = np.argwhere(~np.isfinite(arr))
-    if bad.size:
-        i, j = bad[0]
-        raise ValueError(f"{name}[{i}, {j}] = {arr[i, j]}; features must be finite")
-    return arr
 
 
 def _as_labels(y: Any, n: int) -> NDArray[np.int64]:
@@ -287,7 +277,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             X = X[cols]
         elif fitting and hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        arr = _as_matrix(X)
+        arr = finite_matrix(X)
         if fitting:
             self.n_features_in_ = arr.shape[1]
             self.coordinates_ = (
