@@ -1,5 +1,6 @@
 """Benchmark of the liquid-xenon TPC pillar (issue 10): simulator and reconstruction speed,
-CNN vs conventional energy resolution, site discrimination, WGAN-GP distances and speed-up.
+CNN vs conventional energy resolution, the line-training pitfall (generic vs
+structured CNN), site discrimination, WGAN-GP distances and speed-up.
 
 Usage: .venv/bin/python benchmarks/bench_tpc.py [--n-train 2000 --n-test 600 --epochs 4 ...]
 Prints the measured figures and writes a Markdown report (default reports/detector-tpc-bench).
@@ -21,7 +22,12 @@ from nulearn.detector.tpc.reconstruction import reconstruct
 from nulearn.detector.tpc.report import tpc_report
 from nulearn.detector.tpc.response import response_tables
 from nulearn.detector.tpc.simulator import simulate
-from nulearn.detector.tpc.study import discrimination_study, energy_study, generation_study
+from nulearn.detector.tpc.study import (
+    discrimination_study,
+    energy_study,
+    generation_study,
+    pitfall_shown,
+)
 
 
 def _speed(config: TPCConfig, n: int) -> None:
@@ -46,6 +52,12 @@ def main() -> None:
     parser.add_argument("--n-test", type=int, default=600)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--members", type=int, default=3)
+    parser.add_argument(
+        "--pitfall-epochs",
+        type=int,
+        default=None,
+        help="line-training pitfall CNNs (default --epochs)",
+    )
     parser.add_argument("--gan-train", type=int, default=1500)
     parser.add_argument("--gan-epochs", type=int, default=6)
     parser.add_argument("--threads", type=int, default=2)
@@ -60,9 +72,20 @@ def main() -> None:
     if "energy" not in args.skip:
         t0 = time.perf_counter()
         energy = energy_study(
-            args.n_train, args.n_test, cfg, 0, args.epochs, args.members, args.threads
+            args.n_train,
+            args.n_test,
+            cfg,
+            0,
+            args.epochs,
+            args.members,
+            args.threads,
+            pitfall_epochs=args.pitfall_epochs,
         )
         print(energy.table.to_string(index=False, float_format="%.3f"))
+        if energy.pitfall is not None:
+            print(f"line-training pitfall ({energy.n_train_lines} line events):")
+            print(energy.pitfall.to_string(index=False, float_format="%.3f"))
+            print(f"pitfall shown: {pitfall_shown(energy.pitfall)}")
         print(
             f"CNN improvement in sigma/E at 2615 keV: {100 * energy.improvement_2615:.1f} % "
             f"({energy.n_test_peak} full-absorption events; {time.perf_counter() - t0:.0f} s)"

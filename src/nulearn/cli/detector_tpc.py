@@ -111,6 +111,9 @@ def train_cmd(
     n_test: int = typer.Option(600, min=8, help="Test events."),
     epochs: MaxEpochs = 6,
     members: int = typer.Option(3, min=1, help="Energy-CNN ensemble members."),
+    pitfall_epochs: int | None = typer.Option(
+        None, min=1, help="Epochs of the line-training pitfall networks (default: --epochs)."
+    ),
     threads: Threads = 1,
     seed: Seed = 0,
     out: Path = typer.Option(
@@ -128,8 +131,13 @@ def train_cmd(
     cfg = _config(config)
     energy = discrimination = generation = None
     if task in ("energy", "all"):
-        energy = energy_study(n_train, n_test, cfg, seed, epochs, members, threads)
+        energy = energy_study(
+            n_train, n_test, cfg, seed, epochs, members, threads, pitfall_epochs=pitfall_epochs
+        )
         typer.echo(energy.table.to_string(index=False))
+        if energy.pitfall is not None:
+            typer.echo("line-training pitfall:")
+            typer.echo(energy.pitfall.to_string(index=False))
     if task in ("sites", "all"):
         discrimination = discrimination_study(n_train, n_test, cfg, seed, epochs, threads)
         typer.echo(discrimination.table.to_string(index=False))

@@ -83,9 +83,13 @@ def test_train_energy_tiny(tmp_path) -> None:
             "1",
             "--members",
             "2",
+            "--pitfall-epochs",
+            "1",
             "--out",
             str(tmp_path),
         ]
     )
-    assert "conventional" in out and "pitfall" in out
-    assert "sigma/E at 2615" in (tmp_path / "report.md").read_text()
+    assert "conventional" in out and "pitfall" in out and "lines only" in out
+    report = (tmp_path / "report.md").read_text()
+    assert "sigma/E at 2615" in report and "line-training pitfall" in report
+    assert "1 epochs each" in report

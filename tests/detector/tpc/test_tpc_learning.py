@@ -38,7 +38,11 @@ def test_estimators_share_keyword_only_training_parameters() -> None:
     training = set(WaveformSiteClassifier().get_params())
     shared = "width max_epochs batch_size learning_rate val_fraction patience seed num_threads"
     assert training == set(shared.split())
-    assert set(WaveformEnergyRegressor().get_params()) == training | {"n_members", "config"}
+    assert set(WaveformEnergyRegressor().get_params()) == training | {
+        "n_members",
+        "config",
+        "architecture",
+    }
     model = clone(WaveformEnergyRegressor(n_members=4, seed=3).set_params(width=4))
     assert (model.n_members, model.seed, model.width) == (4, 3, 4)
     with pytest.raises(TypeError):

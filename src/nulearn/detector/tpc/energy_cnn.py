@@ -1,9 +1,13 @@
 """CNN energy reconstruction from waveform images, with an ensemble for the uncertainty.
 
 Delaquis et al. (EXO-200), JINST 13, P08023 (2018): a CNN reading the raw U-wire waveforms beats
-the conventional charge reconstruction. Their lesson, reproduced in :func:`peak_training_pitfall`:
+the conventional charge reconstruction. Their lesson:
 a network trained on sharp calibration peaks learns the peak values themselves, so its resolution
 *on those peaks* looks better than it is; train on a spectrum that is flat in energy.
+Two architectures: the physics-structured :class:`~nulearn.detector.tpc.networks.EnergyNet`
+(output linear in the charge, so it cannot learn the line values) and the conventional
+:class:`~nulearn.detector.tpc.networks.GenericEnergyNet` (conv trunk and MLP head, which can);
+:func:`nulearn.detector.tpc.study.energy_study` shows the pitfall with the latter.
 
 :class:`WaveformEnergyRegressor` follows the scikit-learn regressor contract; training goes
 through :func:`nulearn.ml.training.fit`. The ensemble spread (members with different seeds and
@@ -23,18 +27,25 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from nulearn.detector.tpc.config import TPCConfig
 from nulearn.detector.tpc.dataset import IMAGE_POOL
-from nulearn.detector.tpc.networks import EnergyNet
+from nulearn.detector.tpc.networks import EnergyNet, GenericEnergyNet
 from nulearn.detector.tpc.response import response_tables
 from nulearn.detector.tpc.training import SupervisedModule, WaveformEstimator
 from nulearn.ml.training import fit
 
 __all__ = [
+    "ARCHITECTURES",
     "EnergyModule",
     "WaveformEnergyRegressor",
     "check_images",
     "image_template",
     "split_loaders",
 ]
+
+
+ARCHITECTURES = ("structured", "generic")
+"""Energy networks of :class:`WaveformEnergyRegressor`: ``"structured"``
+(:class:`~nulearn.detector.tpc.networks.EnergyNet`) or ``"generic"``
+(:class:`~nulearn.detector.tpc.networks.GenericEnergyNet`)."""
 
 
 def image_template(config: TPCConfig, n_taps: int = 63, lead_bins: int = 2) -> NDArray[np.float64]:
@@ -84,7 +95,11 @@ def split_loaders(
 
 
 class EnergyModule(SupervisedModule):
-    """Lightning wrapper: mean squared error on the energy in MeV."""
+    """Lightning wrapper: mean squared error on the energy in MeV.
+
+    ``architecture`` picks the network (one of :data:`ARCHITECTURES`); ``template`` and ``kappa``
+    initialise the structured one, ``offset_mev`` the output of the generic one.
+    """
 
     def __init__(
         self,
@@ -93,11 +108,19 @@ class EnergyModule(SupervisedModule):
         max_epochs: int = 10,
         template: list[float] | None = None,
         kappa: float = 0.0,
+        architecture: str = "structured",
+        offset_mev: float = 2.0,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        tmpl = None if template is None else torch.tensor(template, dtype=torch.float32)
-        self.net = EnergyNet(width, tmpl, kappa=kappa)
+        self.net: torch.nn.Module
+        if architecture == "structured":
+            tmpl = None if template is None else torch.tensor(template, dtype=torch.float32)
+            self.net = EnergyNet(width, tmpl, kappa=kappa)
+        elif architecture == "generic":
+            self.net = GenericEnergyNet(width, offset_mev=offset_mev)
+        else:
+            raise ValueError(f"architecture = {architecture!r} unknown; allowed: {ARCHITECTURES}")
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Energy in MeV, shape (batch,)."""
@@ -110,11 +133,15 @@ class EnergyModule(SupervisedModule):
 
 @dataclass(eq=False, repr=False, kw_only=True)
 class WaveformEnergyRegressor(RegressorMixin, WaveformEstimator):
-    """Ensemble of :class:`EnergyNet` CNNs regressing deposited energy (keV) from waveform images.
+    """Ensemble of CNNs regressing deposited energy (keV) from waveform images.
 
     Args:
         n_members: ensemble size (the spread of members is the uncertainty).
-        config: detector whose collection template initialises the network's filter.
+        config: detector whose collection template initialises the structured network's filter.
+        architecture: ``"structured"`` (:class:`~nulearn.detector.tpc.networks.EnergyNet`, the
+            charge sum with learned gating) or ``"generic"``
+            (:class:`~nulearn.detector.tpc.networks.GenericEnergyNet`, a conv trunk with an MLP
+            head, whose output starts at the mean training energy).
 
     The other (keyword-only) parameters are the training parameters of
     :class:`WaveformEstimator`; member i is seeded with ``seed + i``.
@@ -122,11 +149,16 @@ class WaveformEnergyRegressor(RegressorMixin, WaveformEstimator):
 
     n_members: int = 3
     config: TPCConfig | None = None
+    architecture: str = "structured"
 
     def fit(self, X: Any, y: Any) -> WaveformEnergyRegressor:
         """Train the ensemble on images X (n_events, n_channels, n_time) and energies y (keV)."""
         if self.n_members < 1:
             raise ValueError(f"n_members = {self.n_members} must be >= 1")
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(
+                f"architecture = {self.architecture!r} unknown; allowed: {ARCHITECTURES}"
+            )
         x = check_images(X)
         target = np.asarray(y, dtype=np.float32) / 1000.0
         if target.shape != (x.shape[0],):
@@ -141,7 +173,15 @@ class WaveformEnergyRegressor(RegressorMixin, WaveformEstimator):
         self.members_: list[EnergyModule] = []
         for i in range(self.n_members):
             train, val = split_loaders(x, target, self.batch_size, self.val_fraction, self.seed + i)
-            module = EnergyModule(self.width, self.learning_rate, self.max_epochs, template, kappa)
+            module = EnergyModule(
+                self.width,
+                self.learning_rate,
+                self.max_epochs,
+                template,
+                kappa,
+                self.architecture,
+                float(target.mean()),
+            )
             fit(module, train, val, self._trainer_config(self.seed + i, gradient_clip_val=5.0))
             module.eval()
             self.members_.append(module)

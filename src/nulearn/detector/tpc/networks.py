@@ -5,6 +5,11 @@ correction exp(t/tau_e), which depends on absolute time), with kernels spanning 
 (collection plus induction on both neighbours). The energy head is a 1x1 convolution followed by
 a *sum* over the image: charge is additive, so the network learns a per-pixel charge density and
 adds it up, the inductive bias of the conventional charge sum, but with learned noise gating.
+
+:class:`GenericEnergyNet` is the conventional alternative: the same conv/pool trunk, global
+pooling and an MLP head. It is a universal regressor of the image, so it can also memorise a
+discrete set of training energies -- the pitfall of training on calibration lines (Delaquis et
+al., JINST 13, P08023 (2018)) that the physics-structured :class:`EnergyNet` is immune to.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["EnergyNet", "SiteNet", "WaveformTrunk"]
+__all__ = ["EnergyNet", "GenericEnergyNet", "SiteNet", "WaveformTrunk"]
 
 
 class WaveformTrunk(nn.Module):
@@ -117,6 +122,41 @@ class EnergyNet(nn.Module):
         charge = gate * amplitude * torch.exp(self.kappa * t_peak)
         # 1000 e -> MeV with the default charge yield of 35.3 e/keV.
         return self.scale * charge.sum(-1) / 35.3
+
+
+class GenericEnergyNet(nn.Module):
+    """Energy regression with a conventional image CNN: output in MeV.
+
+    :class:`WaveformTrunk` (three conv/pool stages), max- and mean-pooling of its features over
+    channels and time, then an MLP head with a GELU nonlinearity. Nothing ties the output to the
+    charge scale: the head can map the features to any function of the image, which is what
+    lets it learn the line values of a line-only training set.
+
+    Args:
+        width: trunk width.
+        hidden: hidden units of the MLP head.
+        offset_mev: initial output (the head's last bias), e.g. the mean training energy, so
+            that training starts from the right scale.
+    """
+
+    def __init__(self, width: int = 8, hidden: int = 64, offset_mev: float = 2.0) -> None:
+        super().__init__()
+        self.trunk = WaveformTrunk(width)
+        self.head = nn.Sequential(
+            nn.Linear(2 * width, hidden),
+            nn.GELU(),
+            nn.Linear(hidden, hidden),
+            nn.GELU(),
+            out := nn.Linear(hidden, 1),
+        )
+        with torch.no_grad():
+            out.bias.fill_(offset_mev)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Energy in MeV for images (batch, n_channels, n_time) in 1000 e, shape (batch,)."""
+        f = self.trunk(images)
+        pooled = torch.cat([f.amax(dim=(2, 3)), f.mean(dim=(2, 3))], dim=1)
+        return self.head(pooled).squeeze(-1)
 
 
 class SiteNet(nn.Module):

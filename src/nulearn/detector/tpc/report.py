@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from nulearn.detector.tpc.study import DiscriminationResult, EnergyResult, GenerationResult
+from nulearn.detector.tpc.config import Q_BB_KEV, TL208_GAMMA_KEV
+from nulearn.detector.tpc.study import (
+    DiscriminationResult,
+    EnergyResult,
+    GenerationResult,
+    pitfall_shown,
+)
 from nulearn.ml.report import Report
 
 __all__ = ["tpc_report"]
@@ -21,23 +27,7 @@ def _energy_section(report: Report, res: EnergyResult) -> None:
         f"CNN improvement in sigma/E at 2615 keV over conventional: **{100 * res.improvement_2615:.1f} %** "
         "(target >= 10 %)."
     )
-    report.table(
-        res.table,
-        caption="Resolution (Gaussian core) and the line-training pitfall",
-        floatfmt=".3f",
-    )
-    if len(res.table) > 2:
-        flat, lines = res.table.iloc[1], res.table.iloc[2]
-        col, off = "sigma/E at 2615 keV [%]", "off-line RMS rel. error, flat test [%]"
-        report.text(
-            "Pitfall check (EXO-200, Delaquis et al. 2018): a CNN trained only on the Q and "
-            "2615 keV lines can learn the line values themselves, so its resolution on those lines "
-            "overstates its real resolution. Observed here: line-trained sigma/E at 2615 keV "
-            f"{lines[col]:.3f} % against {flat[col]:.3f} % for flat training; off-line RMS error "
-            f"{lines[off]:.2f} % against {flat[off]:.2f} %. The network's output is linear in the "
-            "signal amplitude for a fixed gate, which limits how much it can memorise the lines; "
-            "the comparison is reported as measured."
-        )
+    report.table(res.table, caption="Resolution (Gaussian core)", floatfmt=".3f")
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     for name, r in res.residuals.items():
         if name.endswith("(flat)"):
@@ -55,6 +45,66 @@ def _energy_section(report: Report, res: EnergyResult) -> None:
     axes[1].legend(fontsize=7, markerscale=4)
     report.figure(
         fig, "tpc_energy", "Residuals at the 208Tl line and versus energy on the flat test set."
+    )
+    if res.pitfall is not None:
+        _pitfall_section(report, res)
+
+
+def _pitfall_section(report: Report, res: EnergyResult) -> None:
+    import matplotlib.pyplot as plt
+
+    assert res.pitfall is not None
+    table = res.pitfall
+    report.heading("The line-training pitfall (EXO-200 lesson)", level=3)
+    report.text(
+        "Delaquis et al. (JINST 13, P08023, 2018) warn that a network trained on sharp "
+        "calibration lines learns the line values, so its resolution on those lines looks better "
+        f"than it is. Here the generic CNN (conv/pool trunk, MLP head) is trained on {res.n_train} "
+        f"flat-spectrum events and, separately, on {res.n_train_lines} events of the two lines only "
+        f"(double-beta at Q = {Q_BB_KEV:.1f} keV and full-absorption 208Tl at "
+        f"{TL208_GAMMA_KEV:.1f} keV); the physics-structured CNN (output linear in the charge) "
+        f"is trained on the same lines. Single networks, {res.pitfall_epochs} epochs each; the "
+        "first row is the flat-trained structured ensemble above, for reference. Off-line metrics use flat-spectrum test events with "
+        "0.5-3.5 MeV true energy more than 5 % away from both lines; 'collapse' is the fraction "
+        "of them predicted within +-1 % of a line value."
+    )
+    report.table(
+        table, caption="Apparent resolution on the lines vs error off the lines", floatfmt=".3f"
+    )
+    rows = {(r["network"], r["training spectrum"]): r for r in table.to_dict("records")}
+    sig, rms, pull = "sigma/E at 2615 keV [%]", "off-line RMS [%]", "collapse onto lines [%]"
+    gf, gl = rows[("generic", "flat")], rows[("generic", "lines only")]
+    sl = rows[("structured", "lines only")]
+    verdict = "**The pitfall shows.**" if pitfall_shown(table) else "**The pitfall does not show.**"
+    report.text(
+        f"{verdict} Generic CNN trained on the lines: apparent sigma/E at 2615 keV "
+        f"{gl[sig]:.2f} % (flat training: {gf[sig]:.2f} %), but off the lines an RMS error of "
+        f"{gl[rms]:.1f} % (flat: {gf[rms]:.1f} %), {gl[pull]:.0f} % of off-line events pulled onto a "
+        f"line value (flat: {gf[pull]:.0f} %), slope of reconstructed against true energy "
+        f"{gl['slope reco/true (flat)']:.2f} (flat: {gf['slope reco/true (flat)']:.2f}). "
+        "The structured CNN trained on the same lines stays calibrated off them (off-line RMS "
+        f"{sl[rms]:.1f} %, collapse {sl[pull]:.0f} %, slope {sl['slope reco/true (flat)']:.2f}): "
+        "its output is linear in the signal amplitude for a fixed gate, so two lines fix its "
+        "calibration instead of being memorised. Criterion for 'shows': line-trained apparent "
+        "sigma/E at most 1.25x that of flat training, off-line RMS and collapse at least 3x."
+    )
+    names = list(res.pitfall_flat)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.2), sharey=True)
+    for ax, name in zip(np.atleast_1d(axes), names, strict=True):
+        true, pred = res.pitfall_flat[name]
+        ax.plot(true, pred, ".", ms=2)
+        ax.plot([0, 3600], [0, 3600], "k-", lw=0.5)
+        for line in (Q_BB_KEV, TL208_GAMMA_KEV):
+            ax.axhline(line, color="r", lw=0.5, ls=":")
+        ax.set_title(name, fontsize=8)
+        ax.set_xlabel("true energy [keV]")
+        ax.set_xlim(0, 3600)
+        ax.set_ylim(0, 3600)
+    np.atleast_1d(axes)[0].set_ylabel("reconstructed energy [keV]")
+    report.figure(
+        fig,
+        "tpc_energy_pitfall",
+        "Reconstructed vs true energy on the flat test set; dotted: the two training lines.",
     )
 
 

@@ -38,15 +38,21 @@ from nulearn.detector.tpc.wgan import (
 )
 
 __all__ = [
+    "LINES_KEV",
     "DiscriminationResult",
     "EnergyResult",
     "GenerationResult",
     "discrimination_study",
     "energy_study",
     "generation_study",
+    "line_pull_metrics",
+    "pitfall_shown",
 ]
 
 REJECTIONS = (0.5, 0.8, 0.9)
+
+LINES_KEV = (Q_BB_KEV, TL208_GAMMA_KEV)
+"""The sharp lines of a calibration-style training set: Q of 136Xe and the 208Tl gamma (keV)."""
 
 
 def _mixed(
@@ -66,21 +72,108 @@ def _mixed(
 
 @dataclass
 class EnergyResult:
-    """Energy-resolution study: one row per method in ``table``; arrays for the report figures."""
+    """Energy-resolution study: one row per method in ``table``; arrays for the report figures.
+
+    Attributes:
+        table: resolution at 2615 keV and at Q per method (conventional, flat-trained ensemble).
+        n_train: training events of the flat spectrum.
+        n_test_peak: full-absorption 208Tl test events.
+        improvement_2615: 1 - (CNN sigma/E) / (conventional sigma/E) at 2615 keV.
+        residuals: relative residuals at 2615 keV per method, and ``name + " (flat)"``: the
+            flat test set's (true, predicted) energies in keV, shape (2, n_flat).
+        pitfall: the line-training pitfall, one row per network and training spectrum (see
+            :func:`line_pull_metrics`); None when not run.
+        pitfall_flat: (true, predicted) keV on the flat test set per pitfall row, shape (2, n).
+        n_train_lines: training events of the line-only set.
+        pitfall_epochs: training epochs of each single network of the pitfall comparison.
+    """
 
     table: pd.DataFrame
     n_train: int
     n_test_peak: int
     improvement_2615: float
     residuals: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    pitfall: pd.DataFrame | None = None
+    pitfall_flat: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    n_train_lines: int = 0
+    pitfall_epochs: int = 0
 
 
-def _off_peak_rms(pred: NDArray[np.float64], true: NDArray[np.float64]) -> float:
-    off = (np.abs(true - TL208_GAMMA_KEV) > 50) & (np.abs(true - Q_BB_KEV) > 50)
+def line_pull_metrics(
+    predicted_kev: NDArray[np.floating],
+    true_kev: NDArray[np.floating],
+    lines_kev: tuple[float, ...] = LINES_KEV,
+    window: float = 0.01,
+    away: float = 0.05,
+    e_min_kev: float = 500.0,
+    e_max_kev: float = 3500.0,
+) -> dict[str, float]:
+    """How far a regressor is pulled onto training lines, measured on a flat-spectrum test set.
+
+    Off-line events have a true energy in ``[e_min_kev, e_max_kev]`` (the flat spectrum's range;
+    gammas below it lost most of their energy) and more than ``away`` (relative) from every
+    line. On them:
+
+    * bias and RMS of (E_reco - E_true)/E_true;
+    * collapse fraction: the fraction predicted within ``window`` (relative) of a line value --
+      for a faithful regressor about the fraction of the spectrum in those windows (a few %),
+      for one that memorised the lines close to 1;
+    * slope of E_reco against E_true (least squares over all events in the range): 1 for a
+      calibrated regressor, 0 for one that outputs line values only.
+
+    Args:
+        predicted_kev: reconstructed energies, shape (n,).
+        true_kev: true deposited energies, shape (n,).
+        lines_kev: the line energies of the suspicious training set.
+        window: relative half width of the window around a line counted as collapsed.
+        away: relative distance from every line beyond which an event is off-line.
+        e_min_kev, e_max_kev: energy range of the flat spectrum.
+
+    Returns:
+        ``{"bias", "rms", "collapse", "slope", "n_off"}`` (fractions, not %; nan if no event).
+    """
+    pred = np.asarray(predicted_kev, np.float64)
+    true = np.asarray(true_kev, np.float64)
+    if pred.shape != true.shape or pred.ndim != 1:
+        raise ValueError(
+            f"predicted_kev {pred.shape} and true_kev {true.shape} must be equal 1-d shapes"
+        )
+    if not 0 < window < away:
+        raise ValueError(f"window = {window} and away = {away} must satisfy 0 < window < away")
+    lines = np.asarray(lines_kev, np.float64)
+    in_range = (true >= e_min_kev) & (true <= e_max_kev)
+    off: NDArray[np.bool_] = in_range & np.all(np.abs(true[:, None] - lines) / lines > away, axis=1)
+    near: NDArray[np.bool_] = np.any(np.abs(pred[:, None] - lines) / lines < window, axis=1)
+    rel = (pred - true) / np.where(true > 0, true, 1.0)
+    nan = float("nan")
+    slope = float(np.polyfit(true[in_range], pred[in_range], 1)[0]) if in_range.sum() > 2 else nan
+    return {
+        "bias": float(rel[off].mean()) if off.any() else nan,
+        "rms": float(np.sqrt(np.mean(rel[off] ** 2))) if off.any() else nan,
+        "collapse": float(near[off].mean()) if off.any() else nan,
+        "slope": slope,
+        "n_off": float(off.sum()),
+    }
+
+
+def pitfall_shown(table: pd.DataFrame) -> bool:
+    """Whether a pitfall table (:attr:`EnergyResult.pitfall`) shows the line-training pitfall.
+
+    Criterion: the line-trained generic CNN has an apparent sigma/E at 2615 keV no worse than
+    1.25x that of the flat-trained one (better or comparable on the lines), yet an off-line RMS
+    error and a collapse fraction both at least 3x those of flat training (the collapse
+    compared with at least 1 %, so that a zero does not make any value pass).
+    """
+    rows = {(r["network"], r["training spectrum"]): r for r in table.to_dict("records")}
+
+    def value(spectrum: str, column: str) -> float:
+        return float(rows[("generic", spectrum)][column])
+
+    sigma, rms, pull = "sigma/E at 2615 keV [%]", "off-line RMS [%]", "collapse onto lines [%]"
     return (
-        float(np.sqrt(np.mean(((pred[off] - true[off]) / true[off]) ** 2)))
-        if off.any()
-        else float("nan")
+        value("lines only", sigma) <= 1.25 * value("flat", sigma)
+        and value("lines only", rms) >= 3 * value("flat", rms)
+        and value("lines only", pull) >= 3 * max(value("flat", pull), 1.0)
     )
 
 
@@ -93,11 +186,28 @@ def energy_study(
     n_members: int = 3,
     num_threads: int | None = None,
     pitfall: bool = True,
+    pitfall_epochs: int | None = None,
 ) -> EnergyResult:
     """CNN (trained on a flat spectrum) vs conventional sigma/E at 2615 keV and at Q, same events.
 
-    With ``pitfall``, a second CNN trained on the sharp lines only (double-beta at Q and 208Tl
-    gammas) shows the EXO-200 pitfall: it looks good on the lines and is biased off them.
+    With ``pitfall``, the EXO-200 line-training pitfall (Delaquis et al. 2018): the generic CNN
+    (:class:`~nulearn.detector.tpc.networks.GenericEnergyNet`) is trained once on the flat
+    spectrum and once on the sharp lines only (double-beta at Q and full-absorption 208Tl
+    gammas), and the physics-structured one on the lines only. Each is measured on the lines
+    (the resolution a line-trained network *seems* to achieve) and off the lines on the flat
+    test set (:func:`line_pull_metrics`); the flat-trained structured ensemble is the reference.
+
+    Args:
+        n_train: flat-spectrum training events (half single-site, half gammas); the line set
+            is simulated with as many events and cut to the full-absorption lines.
+        n_test: events per test set (flat spectrum, 208Tl gammas, double-beta at Q).
+        config: detector.
+        seed: random seed of the simulations and networks.
+        max_epochs: epochs per member of the structured flat-trained ensemble.
+        n_members: ensemble size.
+        num_threads: torch CPU threads.
+        pitfall: run the line-training comparison.
+        pitfall_epochs: epochs of the single networks of the comparison (default ``max_epochs``).
     """
     cfg = config or TPCConfig()
     half = n_train // 2
@@ -109,62 +219,90 @@ def energy_study(
     qbb = simulate_dataset("bb", n_test, cfg, seed=seed + 30)
     peak = np.abs(tl.energy_kev - TL208_GAMMA_KEV) < 1.0
 
+    def resolutions(e_tl: NDArray[np.float64], e_q: NDArray[np.float64]) -> dict[str, float]:
+        mu_tl, res_tl = energy_resolution(e_tl[peak], tl.energy_kev[peak])
+        _, res_q = energy_resolution(e_q, qbb.energy_kev)
+        return {
+            "sigma/E at 2615 keV [%]": 100 * res_tl,
+            "sigma/E at Q [%]": 100 * res_q,
+            "peak position 2615 (reco/true)": mu_tl,
+        }
+
     model = WaveformEnergyRegressor(
         n_members=n_members, max_epochs=max_epochs, seed=seed, num_threads=num_threads
     )
     model.fit(train.images, train.energy_kev)
-    methods: dict[str, tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]] = {
+    tl_mean, tl_std = model.predict_with_uncertainty(tl.images)
+    e_flat = model.predict(flat.images)
+    methods = {
         "conventional": (
             tl.conventional.energy_kev,
             qbb.conventional.energy_kev,
             flat.conventional.energy_kev,
-        )
+        ),
+        "CNN, flat training (ensemble)": (tl_mean, model.predict(qbb.images), e_flat),
     }
-    tl_mean, tl_std = model.predict_with_uncertainty(tl.images)
-    methods["CNN, flat training (ensemble)"] = (
-        tl_mean,
-        model.predict(qbb.images),
-        model.predict(flat.images),
-    )
-    if pitfall:
-        lines = _mixed([("bb", half), ("gamma", n_train - half)], cfg, seed + 40)
-        keep = (np.abs(lines.energy_kev - TL208_GAMMA_KEV) < 1.0) | (
-            np.abs(lines.energy_kev - Q_BB_KEV) < 1.0
-        )
-        peak_model = WaveformEnergyRegressor(
-            n_members=1, max_epochs=max_epochs, seed=seed, num_threads=num_threads
-        )
-        peak_model.fit(lines.images[keep], lines.energy_kev[keep])
-        methods["CNN, trained on the lines only (pitfall)"] = (
-            peak_model.predict(tl.images),
-            peak_model.predict(qbb.images),
-            peak_model.predict(flat.images),
-        )
     rows = []
     residuals = {}
-    for name, (e_tl, e_q, e_flat) in methods.items():
-        mu_tl, res_tl = energy_resolution(e_tl[peak], tl.energy_kev[peak])
-        _, res_q = energy_resolution(e_q, qbb.energy_kev)
+    for name, (e_tl, e_q, e_fl) in methods.items():
         rows.append(
             {
                 "method": name,
-                "sigma/E at 2615 keV [%]": 100 * res_tl,
-                "sigma/E at Q [%]": 100 * res_q,
-                "peak position 2615 (reco/true)": mu_tl,
+                **resolutions(e_tl, e_q),
                 "off-line RMS rel. error, flat test [%]": 100
-                * _off_peak_rms(e_flat, flat.energy_kev),
+                * line_pull_metrics(e_fl, flat.energy_kev)["rms"],
             }
         )
         residuals[name] = (e_tl[peak] - tl.energy_kev[peak]) / tl.energy_kev[peak]
-        residuals[name + " (flat)"] = np.stack([flat.energy_kev, e_flat])
+        residuals[name + " (flat)"] = np.stack([flat.energy_kev, e_fl])
     table = pd.DataFrame(rows)
-    table["ensemble sigma at 2615 keV [keV]"] = [
-        np.nan,
-        float(np.mean(tl_std[peak])),
-        *([np.nan] * (len(rows) - 2)),
-    ]
+    table["ensemble sigma at 2615 keV [keV]"] = [np.nan, float(np.mean(tl_std[peak]))]
     conv, cnn = table.iloc[0]["sigma/E at 2615 keV [%]"], table.iloc[1]["sigma/E at 2615 keV [%]"]
-    return EnergyResult(table, n_train, int(peak.sum()), float(1 - cnn / conv), residuals)
+    result = EnergyResult(table, n_train, int(peak.sum()), float(1 - cnn / conv), residuals)
+    if not pitfall:
+        return result
+    lines = _mixed([("bb", half), ("gamma", n_train - half)], cfg, seed + 40)
+    keep = (np.abs(lines.energy_kev[:, None] - np.asarray(LINES_KEV)) < 1.0).any(axis=1)
+    sets = {
+        "flat": (train.images, train.energy_kev),
+        "lines only": (lines.images[keep], lines.energy_kev[keep]),
+    }
+    epochs = pitfall_epochs if pitfall_epochs is not None else max_epochs
+    predictions = {("structured", "flat"): methods["CNN, flat training (ensemble)"]}
+    for arch, spectrum in (
+        ("generic", "flat"),
+        ("generic", "lines only"),
+        ("structured", "lines only"),
+    ):
+        x, y = sets[spectrum]
+        net = WaveformEnergyRegressor(
+            n_members=1, max_epochs=epochs, seed=seed, num_threads=num_threads, architecture=arch
+        ).fit(x, y)
+        predictions[(arch, spectrum)] = (
+            net.predict(tl.images),
+            net.predict(qbb.images),
+            net.predict(flat.images),
+        )
+    prows = []
+    for (arch, spectrum), (e_tl, e_q, e_fl) in predictions.items():
+        pulls = line_pull_metrics(e_fl, flat.energy_kev)
+        prows.append(
+            {
+                "network": arch,
+                "training spectrum": spectrum,
+                "training events": len(sets[spectrum][1]),
+                **resolutions(e_tl, e_q),
+                "off-line bias [%]": 100 * pulls["bias"],
+                "off-line RMS [%]": 100 * pulls["rms"],
+                "collapse onto lines [%]": 100 * pulls["collapse"],
+                "slope reco/true (flat)": pulls["slope"],
+            }
+        )
+        result.pitfall_flat[f"{arch}, {spectrum}"] = np.stack([flat.energy_kev, e_fl])
+    result.pitfall = pd.DataFrame(prows)
+    result.n_train_lines = int(keep.sum())
+    result.pitfall_epochs = epochs
+    return result
 
 
 @dataclass
