@@ -72,6 +72,8 @@ def test_study_config_yaml_roundtrip() -> None:
     assert StudyConfig.from_yaml(cfg.to_yaml()) == cfg
     with pytest.raises(ValueError, match="train_profile_fraction"):
         StudyConfig(train_profile_fraction=1.0)
+    with pytest.raises(ValueError, match="unknown study model 'gbt_raw'"):
+        StudyConfig(models=("lr", "gbt_raw"))
 
 
 def test_cli_study_end_to_end(tmp_path: Path) -> None:
@@ -79,10 +81,11 @@ def test_cli_study_end_to_end(tmp_path: Path) -> None:
     cfg = StudyConfig(
         n_artificial=1500,
         n_profiles=6,
-        models=("lr", "knn", "tree"),
+        models=("lr", "knn", "lr_physical", "gbt_forward"),
         degrees=(1, 2),
         sweep_rows=1000,
         dann_epochs=2,
+        label_check_profiles=1,
         seed=2,
         solver=SolverConfig(n_radii=32, n_core=8, n_mu=101),
     )
@@ -101,9 +104,24 @@ def test_cli_study_end_to_end(tmp_path: Path) -> None:
         "Higher moments",
         "ELN-XLN",
         "Targets",
+        "Label quality",
+        "Learning curve in independent profiles",
     ):
         assert heading in text
     table_2 = pd.read_csv(out / "table_2.csv")
-    assert len(table_2) == 3 and table_2["accuracy"].between(0, 1).all()
+    assert len(table_2) == 4 and table_2["accuracy"].between(0, 1).all()
+    assert "GBT (forward-peak coordinates)" in set(table_2["model"])
+    # the forward-peak model reads ELN features only: absent from the ELN-XLN table
+    xln = pd.read_csv(out / "xln.csv")
+    assert "GBT (forward-peak coordinates)" not in set(xln["model"])
+    assert "LR (n=2, physical coordinates)" in set(xln["model"])
+    curve = pd.read_csv(out / "profile_curve.csv")
+    assert curve["train profiles"].is_monotonic_increasing
+    assert curve.groupby("model")["train profiles"].max().to_dict() == {
+        "GBT (forward-peak coordinates)": 3
+    }
     assert (out / "figures" / "lr_degree.png").exists()
     assert "artificial only" in result.output
+    assert "**Target 2 (with realistic profiles >= 98 % on held-out profiles):" in text
+    label_check = pd.read_csv(out / "label_resolution.csv")
+    assert label_check["2x core rays"].between(0, 1).all()

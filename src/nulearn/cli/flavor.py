@@ -586,7 +586,8 @@ def study_cmd(
     ),
 ) -> None:
     """Artificial-to-realistic study (arXiv:2310.03807 Tables I-III, analytic tests, DANN, I2/I3)."""
-    from nulearn.flavor.realistic_study import StudyConfig, run_study, study_report
+    from nulearn.flavor.realistic_report import study_report
+    from nulearn.flavor.realistic_study import StudyConfig, run_study
 
     if config is not None:
         cfg = StudyConfig.from_yaml(config.read_text())

@@ -18,6 +18,14 @@ Experiments (``run_study``), each a table of the report:
 6. Higher moments: ELN features plus I_2/I_0 (and I_3/I_0) per species; artificial rows get them
    from their own angular family.
 7. ELN-XLN: models trained on the ``xln`` scheme, tested on the realistic XLN labels.
+
+Beside the papers' models the study runs the same inputs in coordinates that resolve
+forward-peaked distributions (:data:`STUDY_MODELS`: LR and an MLP in
+:mod:`nulearn.flavor.coordinates`, LightGBM in :mod:`nulearn.flavor.forward_coordinates`), the
+bright-sphere (cone) closure, a learning curve in the number of training profiles, an error
+budget by crossing depth, and a label-quality check under solver refinement
+(:func:`nulearn.flavor.transport.resolution.label_resolution_check`); the report states plainly
+whether the issue's targets are met and why (:mod:`nulearn.flavor.realistic_report`).
 """
 
 from __future__ import annotations
@@ -39,24 +47,32 @@ from nulearn.flavor.evaluation import (
     fit_model,
 )
 from nulearn.flavor.families import get_family
+from nulearn.flavor.forward_coordinates import ForwardPeakCoordinates, bright_sphere_crossing
 from nulearn.flavor.generate import generate
 from nulearn.flavor.labelling import label_moments
-from nulearn.flavor.models import MODEL_LABELS, build_model
+from nulearn.flavor.models import MODEL_LABELS, BoostedTreesClassifier, build_model
 from nulearn.flavor.species import ELN_FEATURES, XLN_FEATURES
 from nulearn.flavor.transport.dataset import realistic_dataset
 from nulearn.flavor.transport.profile import SolverConfig
+from nulearn.flavor.transport.resolution import label_resolution_check
 from nulearn.ml.config import YAMLConfig
 
 __all__ = [
     "PAPER_TABLES",
+    "PROFILE_CURVE_FRACTIONS",
+    "SHALLOW_DEPTH",
+    "STUDY_MODELS",
     "StudyConfig",
     "StudyResult",
     "add_family_moments",
     "artificial_training_sets",
+    "best_accuracy",
+    "build_study_model",
+    "error_budget",
+    "profile_learning_curve",
     "radial_crossing_profile",
     "run_study",
     "split_by_profile",
-    "study_report",
 ]
 
 #: Accuracies printed in arXiv:2310.03807 (Table I: artificial-trained models on their CCSN data;
@@ -66,6 +82,18 @@ PAPER_TABLES: dict[str, dict[str, float]] = {
     "table_2": {"lr": 0.94, "knn": 0.98, "svm": 0.97, "tree": 0.99},
     "table_3": {"lr": 0.96, "knn": 1.00, "svm": 0.99, "tree": 1.00},
 }
+
+#: Study models beyond :func:`nulearn.flavor.models.build_model`: the papers' inputs mapped to
+#: coordinates that resolve forward-peaked distributions (issue 6, lead 2).
+STUDY_MODELS: dict[str, str] = {
+    "lr_physical": "LR (n=2, physical coordinates)",
+    "gbt_forward": "GBT (forward-peak coordinates)",
+    "mlp_physical": "MLP (physical coordinates)",
+}
+#: Models that read the ELN features (optionally + I2, I3) only; left out of the ELN-XLN table.
+_ELN_ONLY = ("gbt_forward",)
+#: Models of the learning curve in training profiles, when they are among the study's models.
+_CURVE_MODELS = ("gbt", "gbt_forward", "mlp_physical")
 
 _HIGHER = {
     "ELN (3)": (),
@@ -85,12 +113,17 @@ class StudyConfig(YAMLConfig):
         realistic_path: an existing realistic table (``nulearn flavor transport`` output).
         train_profile_fraction: share of profiles whose cells may enter training.
         inner_radius_km: Table III restricts the test to r <= this.
-        models: classifiers of :func:`nulearn.flavor.models.build_model`.
+        models: classifiers of :func:`nulearn.flavor.models.build_model`, or ``lr_physical`` (LR
+            in :mod:`nulearn.flavor.coordinates` physical coordinates), ``gbt_forward`` (LightGBM
+            on :mod:`nulearn.flavor.forward_coordinates`) and ``mlp_physical`` (the small MLP of
+            ``build_model("mlp")`` in physical coordinates), see :data:`STUDY_MODELS`.
         lr_degree: LR polynomial degree in the tables (the paper's n = 2).
         old_lr_degree: degree of the "previous" artificial-only LR of Table I (the paper's n = 9).
         degrees: degrees of the LR accuracy curve.
         sweep_rows: artificial rows used by the degree curve (it fits one LR per degree).
         dann_epochs: epoch cap of the domain-adaptation networks.
+        label_check_profiles: fresh profiles (seed ``seed + 1000``) re-solved at higher resolution
+            to check that the labels are not discretization artefacts (0 skips the check).
         seed: master seed (artificial data, profile split, models).
         solver: transport resolution when profiles are solved here.
     """
@@ -101,12 +134,22 @@ class StudyConfig(YAMLConfig):
     realistic_path: str | None = None
     train_profile_fraction: float = 0.5
     inner_radius_km: float = 100.0
-    models: tuple[str, ...] = ("lr", "knn", "svm", "tree", "gbt")
+    models: tuple[str, ...] = (
+        "lr",
+        "knn",
+        "svm",
+        "tree",
+        "gbt",
+        "lr_physical",
+        "gbt_forward",
+        "mlp_physical",
+    )
     lr_degree: int = 2
     old_lr_degree: int = 9
     degrees: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
     sweep_rows: int = 20_000
     dann_epochs: int = 30
+    label_check_profiles: int = 20
     seed: int = 0
     solver: SolverConfig = field(default_factory=SolverConfig)
 
@@ -119,6 +162,12 @@ class StudyConfig(YAMLConfig):
             )
         if self.inner_radius_km <= 0:
             raise ValueError(f"inner_radius_km must be > 0, got {self.inner_radius_km}")
+        if self.label_check_profiles < 0:
+            raise ValueError(f"label_check_profiles must be >= 0, got {self.label_check_profiles}")
+        for name in self.models:
+            if name not in MODEL_LABELS and name not in STUDY_MODELS:
+                allowed = sorted({*MODEL_LABELS, *STUDY_MODELS} - {"mlp"})
+                raise ValueError(f"unknown study model {name!r}; allowed: {', '.join(allowed)}")
 
 
 @dataclass
@@ -236,8 +285,37 @@ def _models(config: StudyConfig) -> list[tuple[str, str, int]]:
         if name == "lr":
             out.append(("lr", f"LR (n={config.lr_degree})", config.lr_degree))
         else:
-            out.append((name, MODEL_LABELS.get(name, name), 2))
+            out.append((name, STUDY_MODELS.get(name) or MODEL_LABELS.get(name, name), 2))
     return out
+
+
+def build_study_model(name: str, degree: int = 2, random_state: int = 0) -> Any:
+    """An unfitted classifier: :func:`~nulearn.flavor.models.build_model` or a :data:`STUDY_MODELS` key.
+
+    ``gbt_forward`` is LightGBM (with its validation-split early stopping) on
+    :class:`~nulearn.flavor.forward_coordinates.ForwardPeakCoordinates` of the ELN features, plus
+    I2/I3 when given; ``lr_physical`` is the polynomial LR of degree ``degree`` and
+    ``mlp_physical`` the small MLP of ``build_model("mlp")``, both in physical coordinates.
+    """
+    from sklearn.pipeline import Pipeline
+
+    if name == "lr_physical":
+        return build_model(
+            "lr", degree=degree, config={"coordinates": "physical"}, random_state=random_state
+        )
+    if name == "mlp_physical":
+        return build_model("mlp", config={"coordinates": "physical"}, random_state=random_state)
+    if name == "gbt_forward":
+        return Pipeline(
+            [
+                ("coords", ForwardPeakCoordinates()),
+                (
+                    "gbt",
+                    BoostedTreesClassifier(moment_features=False, random_state=random_state),
+                ),
+            ]
+        )
+    return build_model(name, degree=degree, random_state=random_state)
 
 
 def _fit_eval(
@@ -249,7 +327,7 @@ def _fit_eval(
     seed: int,
     label: str = "crossing",
 ) -> tuple[float, dict[str, Any]]:
-    model = build_model(name, degree=degree, random_state=seed)
+    model = build_study_model(name, degree=degree, random_state=seed)
     seconds = fit_model(model, train, list(features), label)
     return seconds, {
         k: evaluate_model(model, t, list(features), label=label, name=name)
@@ -345,6 +423,10 @@ def run_study(config: StudyConfig, realistic: pd.DataFrame | None = None) -> Stu
         crossing_fraction_xln=float(realistic["crossing_xln"].mean()),
     )
     tables: dict[str, pd.DataFrame] = {"radial": radial_crossing_profile(realistic)}
+    if config.label_check_profiles > 0:
+        tables["label_resolution"] = label_resolution_check(
+            config.label_check_profiles, config.seed + 1000, config.solver
+        )
     figures: dict[str, Any] = {"radial": _plot_radial(realistic)}
 
     # 1. Table I: artificial only, tested on every realistic cell.
@@ -392,7 +474,9 @@ def run_study(config: StudyConfig, realistic: pd.DataFrame | None = None) -> Stu
         _, evs = _fit_eval(
             name, degree, combined, {"test": test_real, "inner": inner}, eln, config.seed
         )
-        rows2.append(_row("hierarchical + realistic", display, "held-out profiles", evs["test"]))
+        row = _row("hierarchical + realistic", display, "held-out profiles", evs["test"])
+        row.update(error_budget(truth, evs["test"].probability >= 0.5, test_real["depth"]))
+        rows2.append(row)
         hit = pd.Series((evs["test"].probability >= 0.5) == truth, index=test_real.index)
         by_radius[display] = hit.groupby(bins, observed=True).mean()
         if "inner" in evs:
@@ -411,11 +495,20 @@ def run_study(config: StudyConfig, realistic: pd.DataFrame | None = None) -> Stu
         ].to_numpy()
         hit = pd.Series(pred == truth, index=test_real.index)
         by_radius[f"analytic {family}"] = hit.groupby(bins, observed=True).mean()
+    sphere = bright_sphere_crossing(test_real[eln].to_numpy())
+    hit = pd.Series(sphere == truth.astype(bool), index=test_real.index)
+    by_radius["bright spheres"] = hit.groupby(bins, observed=True).mean()
+    by_radius["no crossing"] = (
+        pd.Series(truth == 0, index=test_real.index).groupby(bins, observed=True).mean()
+    )
     radial_acc = pd.DataFrame(by_radius)
     radial_acc.insert(0, "cells", bins.value_counts().reindex(radial_acc.index).to_numpy())
     radial_acc.index = [f"{iv.left:g}-{iv.right:g}" for iv in radial_acc.index]
     tables["accuracy_by_radius"] = radial_acc.rename_axis("radius [km]").reset_index()
     tables["table_3"] = pd.DataFrame(rows3)
+    tables["profile_curve"] = profile_learning_curve(
+        artificial["hierarchical"], train_real, test_real, config
+    )
 
     # 4. Analytic tests from moments on the same cells.
     rows4 = []
@@ -431,6 +524,10 @@ def run_study(config: StudyConfig, realistic: pd.DataFrame | None = None) -> Stu
             row = _row("-", f"analytic {family}", test_name, ev)
             row["invalid fraction"] = invalid
             rows4.append(row)
+    for test_name, test in (("all realistic", realistic), ("held-out profiles", test_real)):
+        pred = bright_sphere_crossing(test[eln].to_numpy()).astype(np.float64)
+        ev = evaluate_probabilities(test["crossing"].to_numpy(), pred, name="bright spheres")
+        rows4.append(_row("-", "analytic bright spheres (cone closure)", test_name, ev))
     tables["analytic"] = pd.DataFrame(rows4)
 
     # 5. Domain adaptation: labelled artificial + unlabelled realistic training profiles.
@@ -469,10 +566,14 @@ def run_study(config: StudyConfig, realistic: pd.DataFrame | None = None) -> Stu
             ("hierarchical + realistic", combined_hm),
             ("realistic only", train_real),
         ):
-            for name in ("lr", "knn", "tree"):
+            for name in ("lr", "knn", "tree", "gbt_forward"):
                 degree = config.lr_degree
                 _, evs = _fit_eval(name, degree, train, {"test": test_real}, features, config.seed)
-                display = f"LR (n={degree})" if name == "lr" else MODEL_LABELS.get(name, name)
+                display = (
+                    f"LR (n={degree})"
+                    if name == "lr"
+                    else STUDY_MODELS.get(name) or MODEL_LABELS.get(name, name)
+                )
                 row = _row(train_name, display, "held-out profiles", evs["test"])
                 row["features"] = feat_name
                 rows6.append(row)
@@ -492,6 +593,8 @@ def run_study(config: StudyConfig, realistic: pd.DataFrame | None = None) -> Stu
         ),
     ):
         for name, display, degree in _models(config):
+            if name in _ELN_ONLY:
+                continue
             _, evs = _fit_eval(
                 name,
                 degree,
@@ -513,7 +616,88 @@ def run_study(config: StudyConfig, realistic: pd.DataFrame | None = None) -> Stu
     return StudyResult(config, tables, figures, notes)
 
 
-def _best(frame: pd.DataFrame, test: str) -> tuple[float, str]:
+#: Crossings shallower than this (minority-sign share of |G|) are counted apart in the error budget.
+SHALLOW_DEPTH = 1e-3
+
+
+def error_budget(
+    truth: np.ndarray, predicted: np.ndarray, depth: pd.Series | np.ndarray
+) -> dict[str, float]:
+    """Where a classifier's errors lie, as fractions of all cells (they sum to 1 - accuracy).
+
+    Args:
+        truth: exact labels (0/1), shape (n_cells,).
+        predicted: predicted labels (bool or 0/1), shape (n_cells,).
+        depth: crossing depth of each cell (0 without a crossing), shape (n_cells,).
+
+    Returns:
+        ``missed, depth < SHALLOW_DEPTH``, ``missed, deeper`` and ``false alarms``.
+    """
+    t = np.asarray(truth).astype(bool)
+    p = np.asarray(predicted).astype(bool)
+    d = np.asarray(depth, dtype=np.float64)
+    n = max(t.size, 1)
+    missed = t & ~p
+    return {
+        f"missed, depth < {SHALLOW_DEPTH:g}": float(np.sum(missed & (d < SHALLOW_DEPTH)) / n),
+        "missed, deeper": float(np.sum(missed & (d >= SHALLOW_DEPTH)) / n),
+        "false alarms": float(np.sum(~t & p) / n),
+    }
+
+
+#: Shares of the training profiles in the learning curve (the last is all of them).
+PROFILE_CURVE_FRACTIONS: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
+
+
+def profile_learning_curve(
+    artificial: pd.DataFrame,
+    train_real: pd.DataFrame,
+    test_real: pd.DataFrame,
+    config: StudyConfig,
+    fractions: Sequence[float] = PROFILE_CURVE_FRACTIONS,
+) -> pd.DataFrame:
+    """Held-out accuracy against the number of realistic training profiles (Table II recipe).
+
+    The best Table II candidates (``gbt``, ``gbt_forward``, ``mlp_physical``, those in
+    ``config.models``) are
+    trained on ``artificial`` plus the cells of the first ``fraction`` of the training profiles (a
+    fixed random order), and scored on all held-out cells and on those beyond
+    ``config.inner_radius_km``. Accuracy that still rises at the full training set means the
+    score is limited by the number of independent profiles, not by the model.
+
+    Returns:
+        Rows ``model, train profiles, train cells, accuracy, accuracy (r > inner)``.
+    """
+    profiles = np.random.default_rng(config.seed + 7).permutation(
+        np.unique(train_real["profile"].to_numpy())
+    )
+    outer = test_real[test_real["radius_km"] > config.inner_radius_km]
+    names = [n for n in _CURVE_MODELS if n in config.models]
+    rows = []
+    for frac in fractions:
+        k = max(1, round(frac * profiles.size))
+        part = train_real[train_real["profile"].isin(profiles[:k])]
+        train = pd.concat([artificial, part], ignore_index=True)
+        for name in names:
+            _, evs = _fit_eval(
+                name, 2, train, {"test": test_real, "outer": outer}, ELN_FEATURES, config.seed
+            )
+            rows.append(
+                {
+                    "model": STUDY_MODELS.get(name) or MODEL_LABELS.get(name, name),
+                    "train profiles": k,
+                    "train cells": len(part),
+                    "accuracy": evs["test"].accuracy,
+                    f"accuracy (r > {config.inner_radius_km:g} km)": (
+                        evs["outer"].accuracy if "outer" in evs else float("nan")
+                    ),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def best_accuracy(frame: pd.DataFrame, test: str) -> tuple[float, str]:
+    """Highest accuracy among ``frame``'s rows for ``test``, and "model trained on set" of that row."""
     rows = frame[frame["test"] == test]
     if rows.empty:
         return float("nan"), "-"
@@ -523,8 +707,8 @@ def _best(frame: pd.DataFrame, test: str) -> tuple[float, str]:
 
 def _targets(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     """The issue's targets: >= 95 % artificial-only on realistic data, >= 98 % with realistic profiles."""
-    art, art_model = _best(tables["table_1"], "all realistic")
-    mixed, mixed_model = _best(tables["table_2"], "held-out profiles")
+    art, art_model = best_accuracy(tables["table_1"], "all realistic")
+    mixed, mixed_model = best_accuracy(tables["table_2"], "held-out profiles")
     analytic = tables["analytic"]
     out = {
         "artificial only, all realistic cells (target >= 0.95)": f"{art:.4f} ({art_model})",
@@ -538,120 +722,3 @@ def _targets(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
             if len(acc):
                 out[f"analytic {family}, {test}"] = f"{float(acc.iloc[0]):.4f}"
     return out
-
-
-def _brief(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
-    cols = [
-        "train",
-        "model",
-        "test",
-        *extra,
-        "n_test",
-        "accuracy",
-        "precision (no crossing)",
-        "recall (no crossing)",
-        "precision (crossing)",
-        "recall (crossing)",
-        "f1 (crossing)",
-    ]
-    return frame[[c for c in cols if c in frame.columns]]
-
-
-def study_report(result: StudyResult) -> Any:
-    """The study as a :class:`nulearn.ml.report.Report` (tables, figures, paper comparison)."""
-    from nulearn.ml.report import Report
-
-    cfg, t, notes = result.config, result.tables, result.notes
-    rep = Report(
-        "Artificial-to-realistic crossing detection (arXiv:2310.03807 on transport-solved profiles)"
-    )
-    rep.text(
-        f"Realistic data: {notes['n_cells']:,} cells of {notes['n_profiles']} transport-solved profiles "
-        f"(gray, spherically symmetric, discrete ordinates along characteristics; `nulearn.flavor.transport`). "
-        f"ELN crossing fraction {notes['crossing_fraction']:.3f}, ELN-XLN {notes['crossing_fraction_xln']:.3f}. "
-        f"Split by profile: {notes['n_train_profiles']} training profiles, {notes['n_test_profiles']} held out. "
-        f"Artificial sets: {cfg.n_artificial:,} rows each, family `{cfg.family}`. Study wall time "
-        f"{notes['study_seconds']:.0f} s."
-    )
-    rep.heading("Targets")
-    rep.bullets([f"{k}: {v}" for k, v in notes["targets"].items()])
-    rep.heading("Where crossings lie")
-    rep.table(
-        t["radial"], caption="Crossing fraction and mean features per radial bin", floatfmt=".3f"
-    )
-    rep.figure(
-        result.figures["radial"],
-        "crossing_vs_radius",
-        "Fraction of cells with a crossing against radius",
-    )
-
-    rep.heading("Table I analogue: trained on artificial data only")
-    best = t["table_1"][t["table_1"]["test"] == "all realistic"]
-    pivot = best.pivot_table(index="model", columns="train", values="accuracy", sort=False)
-    pivot["paper (Table I)"] = [
-        PAPER_TABLES["table_1"].get(_key(m, cfg), np.nan)
-        if m != f"LR (n={cfg.lr_degree})"
-        else np.nan
-        for m in pivot.index
-    ]
-    rep.table(
-        pivot.reset_index(),
-        caption="Accuracy on all realistic cells by artificial training set",
-        floatfmt=".3f",
-    )
-    rep.table(
-        _brief(best), caption="Per-class scores (tested on all realistic cells)", floatfmt=".3f"
-    )
-    rep.figure(
-        result.figures["degree_curve"],
-        "lr_degree",
-        "LR accuracy against polynomial degree (Fig. 1 analogue)",
-    )
-    curve = t["degree_curve"].pivot_table(index="degree", columns="train", values="accuracy")
-    rep.table(
-        curve.reset_index(),
-        caption="LR accuracy on held-out profiles against degree",
-        floatfmt=".3f",
-    )
-
-    rep.heading("Table II analogue: artificial + realistic training, held-out profiles")
-    t2 = _brief(t["table_2"]).copy()
-    t2["paper accuracy"] = [PAPER_TABLES["table_2"].get(_key(m, cfg), np.nan) for m in t2["model"]]
-    rep.table(t2, floatfmt=".3f")
-    rep.table(
-        t["accuracy_by_radius"],
-        caption="Accuracy on held-out profiles by radius (Table II models and the analytic tests)",
-        floatfmt=".3f",
-    )
-    rep.heading(f"Table III analogue: held-out cells at r <= {cfg.inner_radius_km:g} km")
-    t3 = _brief(t["table_3"]).copy()
-    if len(t3):
-        t3["paper accuracy"] = [
-            PAPER_TABLES["table_3"].get(_key(m, cfg), np.nan) for m in t3["model"]
-        ]
-    rep.table(t3, floatfmt=".3f")
-
-    rep.heading("Analytic tests from moments")
-    rep.table(_brief(t["analytic"], ["invalid fraction"]), floatfmt=".3f")
-
-    rep.heading("Domain adaptation (gradient reversal)")
-    rep.table(_brief(t["domain_adaptation"], ["train_s"]), floatfmt=".3f")
-
-    rep.heading("Higher moments (I2, I3)")
-    hm = t["higher_moments"].pivot_table(
-        index=["train", "model"], columns="features", values="accuracy", sort=False
-    )
-    rep.table(
-        hm.reset_index(), caption="Accuracy on held-out profiles by feature set", floatfmt=".4f"
-    )
-
-    rep.heading("ELN-XLN crossings")
-    rep.table(_brief(t["xln"]), floatfmt=".3f")
-    return rep
-
-
-def _key(display: str, cfg: StudyConfig) -> str:
-    for key, label in MODEL_LABELS.items():
-        if display == label:
-            return key
-    return "lr" if display.startswith("LR") else display

@@ -10,7 +10,8 @@ depth of each species, and the ``profile`` id.
 Labels come from the solved distributions, not from moments: ``crossing`` / ``n_crossings`` /
 ``depth`` for the ELN ``G = f_nue - f_nuebar`` and ``crossing_xln`` / ``n_crossings_xln`` /
 ``depth_xln`` for ``G = (f_nue - f_nux) - (f_nuebar - f_nuxbar)``, found by
-:func:`nulearn.flavor.crossings.find_crossings` on a uniform mu grid.
+:func:`nulearn.flavor.crossings.find_crossings` on the native ray directions of every node
+(``SolverConfig.crossings``; a uniform grid of ``n_mu`` points is the alternative).
 
 Rows whose moments are not valid classifier input (a flux factor outside [0, 1), e.g. the inward
 nuebar flux just above the inner boundary where the equilibrium nuebar density grows outwards)
@@ -28,7 +29,12 @@ import numpy as np
 import pandas as pd
 
 from nulearn import __version__
-from nulearn.flavor.crossings import eln_from_distributions, find_crossings, mu_grid
+from nulearn.flavor.crossings import (
+    CrossingResult,
+    eln_from_distributions,
+    find_crossings,
+    mu_grid,
+)
 from nulearn.flavor.dataset import write_dataset
 from nulearn.flavor.species import SPECIES, XLN_FEATURES
 from nulearn.flavor.transport.background import (
@@ -42,17 +48,57 @@ from nulearn.flavor.transport.profile import (
     radial_optical_depth,
     solve_profile,
 )
+from nulearn.flavor.transport.solver import TransportSolution
 
 __all__ = [
     "MOMENT_COLUMNS",
     "profile_table",
     "realistic_dataset",
     "realistic_metadata",
+    "solved_crossings",
     "write_realistic_dataset",
 ]
 
 #: Higher-moment feature columns (I_n / I_0, n = 2, 3) per species.
 MOMENT_COLUMNS: tuple[str, ...] = tuple(f"I{n}_{s}" for n in (2, 3) for s in SPECIES)
+
+
+def solved_crossings(
+    solution: TransportSolution, config: SolverConfig
+) -> tuple[CrossingResult, CrossingResult]:
+    """ELN and ELN-XLN crossings of the solved psi at every node but the outer boundary.
+
+    Args:
+        solution: converged transport of the four species (nue, nuebar, nux, nuxbar).
+        config: ``crossings`` (native directions or a uniform grid), ``n_mu``, ``crossing_rtol``.
+
+    Returns:
+        ``(eln, xln)``, each a :class:`~nulearn.flavor.crossings.CrossingResult` over n_r - 1 nodes.
+    """
+    if config.crossings == "grid":
+        mu = mu_grid(config.n_mu)
+        psi = solution.on_mu_grid(mu)[:, :-1]  # (4, n_r - 1, n_mu)
+        dist = dict(zip(SPECIES, psi, strict=True))
+        return (
+            find_crossings(dist["nue"] - dist["nuebar"], mu, rtol=config.crossing_rtol),
+            find_crossings(eln_from_distributions(dist), mu, rtol=config.crossing_rtol),
+        )
+    # Native directions differ from node to node (one more tangent ray per node). G is linear
+    # between them, so interpolating every node onto the union of all directions adds points on
+    # its straight segments only: the sign pattern, the crossing angles and the trapezoid depth
+    # are unchanged, and one search covers the whole profile.
+    nodes = [solution.native_directions(i) for i in range(solution.grid.n_radii - 1)]
+    union = np.unique(np.concatenate([mu for mu, _ in nodes]))
+    eln = np.empty((len(nodes), union.size))
+    xln = np.empty_like(eln)
+    for i, (mu, psi) in enumerate(nodes):
+        dist = dict(zip(SPECIES, psi[:, None, :], strict=True))
+        eln[i] = np.interp(union, mu, (dist["nue"] - dist["nuebar"])[0])
+        xln[i] = np.interp(union, mu, eln_from_distributions(dist)[0])
+    return (
+        find_crossings(eln, union, rtol=config.crossing_rtol),
+        find_crossings(xln, union, rtol=config.crossing_rtol),
+    )
 
 
 def profile_table(solution: ProfileSolution, profile_id: int, config: SolverConfig) -> pd.DataFrame:
@@ -69,11 +115,7 @@ def profile_table(solution: ProfileSolution, profile_id: int, config: SolverConf
     sol = solution.transport
     bg = solution.background
     moments = sol.moments(3)[:, :-1]  # (4, n_r - 1, 4)
-    mu = mu_grid(config.n_mu)
-    psi = sol.on_mu_grid(mu)[:, :-1]  # (4, n_r - 1, n_mu)
-    dist = dict(zip(SPECIES, psi, strict=True))
-    eln = find_crossings(dist["nue"] - dist["nuebar"], mu, rtol=config.crossing_rtol)
-    xln = find_crossings(eln_from_distributions(dist), mu, rtol=config.crossing_rtol)
+    eln, xln = solved_crossings(sol, config)
     chi = solution.opacities.absorption + solution.opacities.scattering
     tau = radial_optical_depth(bg.radius, chi)[:, :-1]
     n0 = moments[:, :, 0]

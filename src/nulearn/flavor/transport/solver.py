@@ -110,6 +110,27 @@ class TransportSolution:
             )
         return out
 
+    def native_directions(self, node: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """psi at the ray directions that reach radial node ``node``, where the solver computed it.
+
+        Returns:
+            ``(mu, psi)``: the strictly increasing directions, shape (2 m - 1,) with m = n_core +
+            node + 1 rays (the tangent ray, mu = 0, is shared by both branches), and psi there,
+            shape (n_species, 2 m - 1).
+        """
+        if not 0 <= node < self.grid.n_radii:
+            raise ValueError(f"node must be in [0, {self.grid.n_radii - 1}], got {node}")
+        m = self.grid.n_core + node + 1  # rays active at the node, mu decreasing with ray index
+        mu_out = self.grid.mu[:m, node]
+        nodes = np.concatenate([-mu_out, mu_out[-2::-1]])
+        values = np.concatenate(
+            [self.inward[:, :m, node], self.outward[:, m - 2 :: -1, node]], axis=1
+        )
+        # Core rays that graze the inner boundary can share a direction with the first tangent
+        # ray at tiny radii; keep each direction once.
+        keep = np.concatenate([[True], np.diff(nodes) > 0])
+        return nodes[keep], values[:, keep]
+
     def on_mu_grid(self, mu: NDArray[np.float64]) -> NDArray[np.float64]:
         """psi interpolated (linearly in mu) onto a common grid, shape (n_species, n_r, n_mu).
 
