@@ -6,7 +6,7 @@ maps every epoch. ``--sweep`` adds the table over noise levels (n_gal 10, 30, 50
 redshifts with the baselines (and the CNN with ``--sweep-cnn``).
 
 Usage: python benchmarks/bench_cosmo_cnn.py [--n-pix 128 --side-deg 3.5] [--field lognormal]
-       [--epochs 12 --maps-per-epoch 8192] [--n-test 4000] [--sweep] [--out reports/cosmo_bench]
+       [--epochs 20 --maps-per-epoch 8192] [--n-test 4000] [--sweep] [--out reports/cosmo_bench]
 """
 
 from __future__ import annotations
@@ -99,8 +99,8 @@ def main() -> None:
     p.add_argument("--n-train", type=int, default=4000, help="maps the baselines are fitted on")
     p.add_argument("--n-val", type=int, default=1000)
     p.add_argument("--n-test", type=int, default=4000)
-    p.add_argument("--epochs", type=int, default=12)
-    p.add_argument("--patience", type=int, default=4)
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--patience", type=int, default=6)
     p.add_argument("--maps-per-epoch", type=int, default=8192)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--lr-decay", type=float, default=0.85)
