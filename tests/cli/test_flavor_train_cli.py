@@ -167,3 +167,18 @@ def test_predict_refuses_or_masks_unphysical_moments(data: dict[str, Path], tmp_
     assert pred["crossing_pred"].tolist()[1] == -1 and pred["crossing_pred"].tolist()[3] == -1
     assert pred["p_crossing"].isna().tolist() == [False, True, False, True, False]
     assert set(pred["crossing_pred"].iloc[[0, 2, 4]]) <= {0, 1}
+
+
+def test_train_lr_in_physical_coordinates(data: dict[str, Path], tmp_path: Path) -> None:
+    """`coordinates: physical` in the model YAML: beats the raw-feature LR (n = 2) on held-out data."""
+    cfg = tmp_path / "lr.yaml"
+    cfg.write_text("coordinates: physical\n")
+    acc = {}
+    for name, extra in (("raw", []), ("physical", ["--config", str(cfg)])):
+        model = tmp_path / name
+        _run("train", "--model", "lr", "--data", str(data["train"]), "--out", str(model), *extra)
+        pred = tmp_path / f"{name}.parquet"
+        _run("predict", str(model), "--in", str(data["test"]), "--out", str(pred))
+        frame = read_dataset(pred).frame
+        acc[name] = float(np.mean(frame["crossing_pred"] == frame["crossing"]))
+    assert acc["physical"] > acc["raw"] + 0.02, acc
