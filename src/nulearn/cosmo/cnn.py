@@ -29,7 +29,7 @@ from torch.nn import functional as F
 
 from nulearn.cosmo.datasets import HoldoutSplit
 from nulearn.ml.config import YAMLConfig
-from nulearn.ml.training import TrainerConfig, fit
+from nulearn.ml.training import TrainerConfig, fit, seed_everything
 
 __all__ = [
     "CNNClassifier",
@@ -262,6 +262,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         n_val = max(1, round(self.validation_fraction * maps.shape[0]))
         split = HoldoutSplit.shuffled(maps, target, n_val, tcfg.seed)
         self.scale_ = split.scale
+        seed_everything(tcfg.seed)  # the initial weights, not only the batch order
         module = MapClassifierModule(cfg)
         fit(module, *split.loaders(cfg.batch_size, tcfg.seed), tcfg)
         self.module_ = module
@@ -273,6 +274,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         cfg, tcfg = self._configs()
         self.classes_ = np.array([0, 1])
         self.scale_ = float(scale)
+        seed_everything(tcfg.seed)
         module = MapClassifierModule(cfg)
         fit(module, train_loader, val_loader, tcfg)
         self.module_ = module
@@ -357,6 +359,7 @@ def tune_classifier(
 
     def objective(trial: Any) -> float:
         cfg = suggest(trial)
+        seed_everything(seed)
         module = MapClassifierModule(cfg)
         trainer_out = fit(
             module,

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 
 from nulearn.cosmo.cnn import CNNConfig, MapModuleBase, predict_logits
 from nulearn.cosmo.datasets import HoldoutSplit
-from nulearn.ml.training import TrainerConfig, fit
+from nulearn.ml.training import TrainerConfig, fit, seed_everything
 
 __all__ = ["CNNRegressor", "MapRegressorModule", "gaussian_nll", "interval_coverage"]
 
@@ -96,6 +96,7 @@ class CNNRegressor(RegressorMixin, BaseEstimator):
         for k in range(self.n_members):
             # ensemble diversity: initialisation and batch order
             member_cfg = replace(tcfg, seed=tcfg.seed + k)
+            seed_everything(member_cfg.seed)
             module = MapRegressorModule(cfg)
             fit(module, *split.loaders(cfg.batch_size, member_cfg.seed), member_cfg)
             self.members_.append(module)

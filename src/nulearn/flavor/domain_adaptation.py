@@ -41,7 +41,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from nulearn.ml.training import TrainerConfig, fit
+from nulearn.ml.training import TrainerConfig, fit, seed_everything
 
 __all__ = ["DANNModule", "DomainAdversarialClassifier", "GradientReversal", "reverse_gradient"]
 
@@ -204,6 +204,7 @@ class DomainAdversarialClassifier(ClassifierMixin, BaseEstimator):
         target = (
             torch.from_numpy(Z[~labelled]) if self.adversarial else torch.zeros((0, Z.shape[1]))
         )
+        seed_everything(self.random_state)  # the initial weights, not only the batch order
         self.module_ = DANNModule(
             Z.shape[1],
             self.hidden,

@@ -60,6 +60,22 @@ def test_energy_ensemble_trains_and_reports_uncertainty(small_set) -> None:
         model.predict(small_set.images[:, :10])
 
 
+@pytest.mark.parametrize("architecture", ["structured", "generic"])
+def test_energy_training_is_reproducible_whatever_ran_before(small_set, architecture: str) -> None:
+    """Same seed, same predictions, even when other code drew from torch's global RNG between the
+    fits: the initial weights are seeded, not only the batch order."""
+    import torch
+
+    preds = []
+    for draws in (0, 1000):
+        torch.rand(draws)
+        model = WaveformEnergyRegressor(
+            n_members=1, max_epochs=1, batch_size=8, num_threads=1, architecture=architecture
+        )
+        preds.append(model.fit(small_set.images, small_set.energy_kev).predict(small_set.images))
+    np.testing.assert_array_equal(preds[0], preds[1])
+
+
 def test_site_classifier_and_bdt(small_set) -> None:
     y = (small_set.conventional.n_sites > 1).astype(int)
     y[:2] = [0, 1]

@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader
 from nulearn.detector.cvn.baseline import BaselineConfig, make_baseline
 from nulearn.detector.cvn.cnn import CNNConfig, CVNLightningModule, MultiViewCNN
 from nulearn.detector.cvn.data import AugmentationConfig, CVNDataset, CVNSample
-from nulearn.ml.training import TrainerConfig, fit
+from nulearn.ml.training import TrainerConfig, fit, seed_everything
 
 __all__ = [
     "CVNClassifier",
@@ -97,6 +97,7 @@ def train_cnn(
         generator=gen,
     )
     val_loader = DataLoader(CVNDataset(pixel_maps[va], flavour[va], inter[va]), batch_size=256)
+    seed_everything(seed)  # the initial weights, not only the batch order
     module = CVNLightningModule(cfg, augmentation)
     tcfg_seeded = TrainerConfig(**{**tcfg.to_dict(), "seed": seed})
     best = _BestWeights(tcfg.monitor)

@@ -22,7 +22,7 @@ from nulearn.detector.tpc.energy_cnn import check_images, split_loaders
 from nulearn.detector.tpc.networks import SiteNet
 from nulearn.detector.tpc.training import SupervisedModule, WaveformEstimator
 from nulearn.ml.metrics import Curve, roc_curve
-from nulearn.ml.training import fit
+from nulearn.ml.training import fit, seed_everything
 
 __all__ = [
     "SiteModule",
@@ -97,6 +97,7 @@ class WaveformSiteClassifier(ClassifierMixin, WaveformEstimator):
         train, val = split_loaders(
             x, labels.astype(np.float32), self.batch_size, self.val_fraction, self.seed
         )
+        seed_everything(self.seed)  # the initial weights, not only the batch order
         self.module_ = SiteModule(self.width, self.learning_rate, self.max_epochs)
         fit(self.module_, train, val, self._trainer_config(self.seed))
         self.module_.eval()

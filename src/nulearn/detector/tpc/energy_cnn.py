@@ -30,7 +30,7 @@ from nulearn.detector.tpc.dataset import IMAGE_POOL
 from nulearn.detector.tpc.networks import EnergyNet, GenericEnergyNet
 from nulearn.detector.tpc.response import response_tables
 from nulearn.detector.tpc.training import SupervisedModule, WaveformEstimator
-from nulearn.ml.training import fit
+from nulearn.ml.training import fit, seed_everything
 
 __all__ = [
     "ARCHITECTURES",
@@ -173,6 +173,7 @@ class WaveformEnergyRegressor(RegressorMixin, WaveformEstimator):
         self.members_: list[EnergyModule] = []
         for i in range(self.n_members):
             train, val = split_loaders(x, target, self.batch_size, self.val_fraction, self.seed + i)
+            seed_everything(self.seed + i)  # the initial weights, not only the batch order
             module = EnergyModule(
                 self.width,
                 self.learning_rate,
