@@ -42,6 +42,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 __all__ = [
     "COORDINATES",
     "G_RATIO_SOFTENING",
+    "LEPTON_TERMS",
     "PhysicalCoordinates",
     "default_ratio_columns",
     "lepton_number_moments",
@@ -68,6 +69,24 @@ def default_ratio_columns(n_features: int) -> int:
     )
 
 
+#: The moments as sums over the canonical features x, keyed by the number of ratio columns
+#: (1: ELN, 3: ELN-XLN): ``g0 = 1 + sum s x_i`` over ``(s, i)`` and
+#: ``g1 = sum s x_a [x_b]`` over ``(s, a, b)`` (``b = -1``: a single factor), summed left to right.
+#: The one definition that the deployment targets (C, Fortran, ONNX, TorchScript) translate.
+LEPTON_TERMS: dict[
+    int, tuple[tuple[tuple[float, int], ...], tuple[tuple[float, int, int], ...]]
+] = {
+    # g0 = 1 - alpha; g1 = F_nue - alpha F_nuebar
+    1: (((-1.0, 0),), ((1.0, 1, -1), (-1.0, 0, 2))),
+    # g0 = 1 - alpha - alpha_x + alpha_xbar;
+    # g1 = F_nue - alpha F_nuebar - alpha_x F_nux + alpha_xbar F_nuxbar
+    3: (
+        ((-1.0, 0), (-1.0, 1), (1.0, 2)),
+        ((1.0, 3, -1), (-1.0, 0, 4), (-1.0, 1, 5), (1.0, 2, 6)),
+    ),
+}
+
+
 def lepton_number_moments(X: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``(g0, g1)``, each ``(n,)``: zeroth and first moments of G over n_nue (module docstring).
 
@@ -78,12 +97,13 @@ def lepton_number_moments(X: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np
     Xa = np.asarray(X, dtype=np.float64)
     if Xa.ndim != 2 or Xa.shape[1] not in (3, 7):
         raise ValueError(f"need canonical features of shape (n, 3) or (n, 7), got {Xa.shape}")
-    if Xa.shape[1] == 3:
-        alpha, f_e, f_eb = Xa.T
-        return 1.0 - alpha, f_e - alpha * f_eb
-    alpha, a_x, a_xb, f_e, f_eb, f_x, f_xb = Xa.T
-    g0 = 1.0 - alpha - a_x + a_xb
-    g1 = f_e - alpha * f_eb - a_x * f_x + a_xb * f_xb
+    g0_terms, g1_terms = LEPTON_TERMS[default_ratio_columns(Xa.shape[1])]
+    g0 = np.ones(Xa.shape[0])
+    for sign, i in g0_terms:
+        g0 = g0 + sign * Xa[:, i]
+    g1 = np.zeros(Xa.shape[0])
+    for sign, i, j in g1_terms:
+        g1 = g1 + sign * (Xa[:, i] if j < 0 else Xa[:, i] * Xa[:, j])
     return g0, g1
 
 

@@ -45,20 +45,6 @@ def _f64(a: Any) -> NDArray[np.float64]:
     return np.array(a, dtype=np.float64, copy=True)
 
 
-#: lepton-number moment terms of the canonical features (nulearn.flavor.coordinates, module
-#: docstring): ELN (alpha, F_nue, F_nuebar) and ELN-XLN (alpha, alpha_x, alpha_xbar, F_nue,
-#: F_nuebar, F_nux, F_nuxbar), keyed by the number of ratio columns
-_LEPTON_TERMS: dict[
-    int, tuple[tuple[tuple[float, int], ...], tuple[tuple[float, int, int], ...]]
-] = {
-    1: (((-1.0, 0),), ((1.0, 1, -1), (-1.0, 0, 2))),
-    3: (
-        ((-1.0, 0), (-1.0, 1), (1.0, 2)),
-        ((1.0, 3, -1), (-1.0, 0, 4), (-1.0, 1, 5), (1.0, 2, 6)),
-    ),
-}
-
-
 def coordinates_stage(transformer: Any, n_in: int) -> Coordinates:
     """:class:`Coordinates` stage of a fitted :class:`~nulearn.flavor.coordinates.PhysicalCoordinates`.
 
@@ -70,7 +56,7 @@ def coordinates_stage(transformer: Any, n_in: int) -> Coordinates:
         ValueError: when the transformer is unfitted, fitted on another width than ``n_in``, or
             its map is not the one the stage reproduces.
     """
-    from nulearn.flavor.coordinates import G_RATIO_SOFTENING
+    from nulearn.flavor.coordinates import G_RATIO_SOFTENING, LEPTON_TERMS
     from nulearn.flavor.deploy.plan import run_stages
 
     r = getattr(transformer, "ratio_columns_", None)
@@ -81,7 +67,7 @@ def coordinates_stage(transformer: Any, n_in: int) -> Coordinates:
         raise ValueError(
             f"PhysicalCoordinates was fitted on {width} features, the model reads {n_in}"
         )
-    g0_terms, g1_terms = _LEPTON_TERMS.get(int(r), ((), ()))
+    g0_terms, g1_terms = LEPTON_TERMS.get(int(r), ((), ()))
     stage = Coordinates(
         ratio_columns=int(r),
         n_in=int(n_in),
