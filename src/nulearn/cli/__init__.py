@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
 from nulearn import __version__
@@ -46,5 +49,17 @@ def _root(
 
 
 def main() -> None:
-    """Entry point of the ``nulearn`` console script."""
-    app()
+    """Entry point of the ``nulearn`` console script.
+
+    Bad input (unphysical moments, missing columns, an unreadable file) reaches the user as one
+    line naming the problem, with exit status 2, not as a traceback; ``NULEARN_DEBUG=1`` shows
+    the traceback.
+    """
+    try:
+        app()
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        if os.environ.get("NULEARN_DEBUG"):
+            raise
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"nulearn: error: {message}", file=sys.stderr)
+        sys.exit(2)
