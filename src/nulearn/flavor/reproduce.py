@@ -54,6 +54,7 @@ __all__ = [
     "ModelSpec",
     "ReproduceConfig",
     "ReproduceResult",
+    "acceptance_table",
     "reproduce",
     "write_report",
 ]
@@ -538,7 +539,8 @@ def _check(ok: bool) -> str:
     return "pass" if ok else "**FAIL**"
 
 
-def _acceptance(result: ReproduceResult) -> pd.DataFrame:
+def acceptance_table(result: ReproduceResult) -> pd.DataFrame:
+    """The issue's acceptance checks: columns ``check``, ``measured``, ``status`` (pass / **FAIL** / info)."""
     rows = []
     ev = result.evaluations
     ceil = result.ceilings
@@ -850,7 +852,7 @@ def write_report(result: ReproduceResult, out_dir: str | Path) -> Path:
     )
 
     rep.heading("Acceptance checks")
-    rep.table(_acceptance(result))
+    rep.table(acceptance_table(result))
 
     rep.heading("Data and Bayes ceilings")
     rep.table(
