@@ -69,10 +69,10 @@ def test_lepton_moments_and_log_ratio_scaling(
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ([0.0, 0.2, 0.3], "density ratio in column 0"),
-        ([np.nan, 0.2, 0.3], "density ratio in column 0"),
-        ([1.0, 1.0, 0.3], "flux factor in column 1"),
-        ([1.0, 0.2, -0.1], "flux factor in column 2"),
+        ([0.0, 0.2, 0.3], r"'alpha' must be finite and > 0; row 1 has 0\.0"),
+        ([np.nan, 0.2, 0.3], r"'alpha' must be finite and > 0; row 1 has nan"),
+        ([1.0, 1.0, 0.3], r"'F_nue' must be finite and in \[0, 1\); row 1 has 1\.0"),
+        ([1.0, 0.2, -0.1], r"'F_nuebar' must be finite and in \[0, 1\); row 1 has -0\.1"),
     ],
 )
 def test_rejects_unphysical_input(row: list[float], message: str) -> None:

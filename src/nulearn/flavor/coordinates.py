@@ -35,9 +35,12 @@ ceiling on the ELN schemes, where the same model on the raw features stays 5-8 p
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from nulearn.flavor.species import ELN_FEATURES, XLN_FEATURES, validate_features
 
 __all__ = [
     "COORDINATES",
@@ -119,24 +122,16 @@ def physical_coordinates(X: ArrayLike) -> NDArray[np.float64]:
 
     Raises:
         ValueError: for another width, a non-positive or non-finite ratio, or a flux factor
-            outside [0, 1); the message names the column and the first offending row.
+            outside [0, 1); the message names the feature and the first offending row
+            (:func:`nulearn.flavor.species.validate_features`).
     """
     Xa = np.asarray(X, dtype=np.float64)
     if Xa.ndim != 2:
         raise ValueError(f"need a 2-D feature array, got shape {Xa.shape}")
     r = default_ratio_columns(Xa.shape[1])
+    names = ELN_FEATURES if r == 1 else XLN_FEATURES
+    validate_features(pd.DataFrame(Xa, columns=list(names), copy=False), names)
     ratios, flux = Xa[:, :r], Xa[:, r:]
-    for name, bad, offset in (
-        ("density ratio", ~(np.isfinite(ratios) & (ratios > 0)), 0),
-        ("flux factor", ~((flux >= 0) & (flux < 1)), r),
-    ):
-        if bad.any():
-            row, col = np.argwhere(bad)[0]
-            value = Xa[row, col + offset]
-            raise ValueError(
-                f"{name} in column {col + offset}, row {row} is {value!r}; physical coordinates "
-                "need density ratios > 0 and flux factors in [0, 1)"
-            )
     g0, g1 = lepton_number_moments(Xa)
     return np.column_stack(
         [np.log(ratios), np.arctanh(flux), flux, g0, g1, g1 / (np.abs(g0) + G_RATIO_SOFTENING)]

@@ -29,11 +29,13 @@ not under these differences, which they cannot form themselves; polynomial model
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nulearn.flavor.coordinates import lepton_number_moments
+from nulearn.flavor.species import ELN_FEATURES, validate_features
 
 __all__ = [
     "ONE_MINUS_FLOOR",
@@ -71,21 +73,15 @@ def forward_peak_coordinates(X: ArrayLike) -> NDArray[np.float64]:
         raise ValueError(
             f"need ELN features (n, 3), + I2 (n, 5) or + I2, I3 (n, 7); got shape {Xa.shape}"
         )
-    checks = [
-        ("alpha", 0, ~(np.isfinite(Xa[:, 0]) & (Xa[:, 0] > 0)), "> 0"),
-        ("F_nue", 1, ~((Xa[:, 1] >= 0) & (Xa[:, 1] < 1)), "in [0, 1)"),
-        ("F_nuebar", 2, ~((Xa[:, 2] >= 0) & (Xa[:, 2] < 1)), "in [0, 1)"),
-    ]
-    for col in range(3, Xa.shape[1]):
-        checks.append(
-            (f"higher moment column {col}", col, ~(np.abs(Xa[:, col]) <= 1), "in [-1, 1]")
+    validate_features(pd.DataFrame(Xa[:, :3], columns=list(ELN_FEATURES)), ELN_FEATURES)
+    higher = Xa[:, 3:]
+    bad = ~(np.abs(higher) <= 1)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"higher moment (column {col + 3}) in row {row} is {higher[row, col]!r}; "
+            "it must be in [-1, 1]"
         )
-    for name, col, bad, allowed in checks:
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise ValueError(
-                f"{name} (column {col}) in row {row} is {Xa[row, col]!r}; it must be {allowed}"
-            )
     alpha, f_e, f_eb = Xa[:, 0], Xa[:, 1], Xa[:, 2]
     log_alpha = np.log(alpha)
     l_e = np.log(np.maximum(1.0 - f_e, ONE_MINUS_FLOOR))
