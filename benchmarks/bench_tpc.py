@@ -58,7 +58,7 @@ def main() -> None:
         default=None,
         help="line-training pitfall CNNs (default --epochs)",
     )
-    parser.add_argument("--gan-train", type=int, default=1500)
+    parser.add_argument("--gan-train", type=int, default=4000)
     parser.add_argument("--gan-epochs", type=int, default=6)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip", nargs="*", default=[], choices=["energy", "sites", "gan"])
@@ -98,7 +98,7 @@ def main() -> None:
     if "gan" not in args.skip:
         t0 = time.perf_counter()
         gan = generation_study(
-            args.gan_train, min(args.n_test, 500), cfg, 0, args.gan_epochs, 3, args.threads
+            args.gan_train, min(args.n_test, 500), cfg, 0, args.gan_epochs, 8, args.threads
         )
         print(gan.distances.to_string(index=False, float_format="%.4g"))
         print(gan.speed.to_string(index=False, float_format="%.4g"))

@@ -95,3 +95,28 @@ def test_curves() -> None:
 
 def test_docstring_example() -> None:
     assert doctest.testmod(metrics_module).failed == 0
+
+
+def test_compare_aucs_matches_sklearn_and_bootstrap() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from nulearn.ml.metrics import compare_aucs
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 2000)
+    a = y + rng.normal(0, 1.0, y.size)
+    b = y + rng.normal(0, 1.3, y.size)
+    r = compare_aucs(y, a, b)
+    assert r.auc_a == pytest.approx(roc_auc_score(y, a)) and r.auc_b == pytest.approx(
+        roc_auc_score(y, b)
+    )
+    boot = []
+    for _ in range(300):
+        i = rng.integers(0, y.size, y.size)
+        boot.append(roc_auc_score(y[i], a[i]) - roc_auc_score(y[i], b[i]))
+    assert r.stderr_difference == pytest.approx(np.std(boot), rel=0.2)
+    assert r.difference > 0 and r.p_value < 0.01
+    same = compare_aucs(y, a, a + 3.0)  # same ranking
+    assert same.difference == 0 and same.p_value == 1.0
+    with pytest.raises(ValueError, match="each class"):
+        compare_aucs(np.ones(10), a[:10], b[:10])

@@ -114,6 +114,9 @@ def train_cmd(
     pitfall_epochs: int | None = typer.Option(
         None, min=1, help="Epochs of the line-training pitfall networks (default: --epochs)."
     ),
+    warm_start_steps: int = typer.Option(
+        1000, min=0, help="WGAN-GP: generator steps on the constrainer alone before the game."
+    ),
     threads: Threads = 1,
     seed: Seed = 0,
     out: Path = typer.Option(
@@ -143,7 +146,14 @@ def train_cmd(
         typer.echo(discrimination.table.to_string(index=False))
     if task in ("gan", "all"):
         generation = generation_study(
-            n_train, n_test, cfg, seed, epochs, max(1, epochs // 2), threads
+            n_train,
+            n_test,
+            cfg,
+            seed,
+            epochs,
+            max(1, epochs // 2),
+            threads,
+            warm_start_steps=warm_start_steps,
         )
         typer.echo(generation.distances.to_string(index=False))
         typer.echo(f"generator speed-up over simulator: {generation.speedup:.1f}x")

@@ -44,6 +44,8 @@ def test_train_gan_then_generate(tmp_path) -> None:
             "8",
             "--epochs",
             "1",
+            "--warm-start-steps",
+            "5",
             "--out",
             str(out_dir),
         ]

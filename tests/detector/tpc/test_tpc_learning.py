@@ -108,6 +108,7 @@ def test_wgan_trains_generates_and_compares(small_set, config: TPCConfig) -> Non
         batch_size=8,
         num_threads=1,
         n_critic=2,
+        warm_start_steps=10,
     )
     generated = gan.generate(labels)
     assert generated.shape == small_set.images.shape and np.all(np.isfinite(generated))

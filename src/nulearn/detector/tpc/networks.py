@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["EnergyNet", "GenericEnergyNet", "SiteNet", "WaveformTrunk"]
+__all__ = ["ChannelPulses", "EnergyNet", "GenericEnergyNet", "SiteNet", "WaveformTrunk"]
 
 
 class WaveformTrunk(nn.Module):
@@ -46,18 +46,61 @@ class WaveformTrunk(nn.Module):
         return self.layers(torch.cat([images.unsqueeze(1), coord], dim=1))
 
 
-class EnergyNet(nn.Module):
-    """Energy regression with a physics-structured CNN: output in MeV.
+class ChannelPulses(nn.Module):
+    """Find the pulse on every channel: amplitude, time and significance, differentiably.
 
     1. A learned per-channel filter along time (initialised as the matched filter of the
        collection template, so its output is the collected charge in 1000 e at the pulse).
     2. Attention pooling over time (softmax of the filter output plus a learned 3x5 convolution
-       of the image): a differentiable "find the pulse", giving a per-channel amplitude and time.
-    3. A learned attachment correction exp(kappa * t) from the attended time t in [0, 1] over the
+       of the image): a differentiable "find the pulse", giving a per-channel amplitude and
+       time.
+    3. The significance: amplitude over the event's filter-output noise, the median absolute
+       value over the event (most channels hold no charge), a robust per-event estimate.
+
+    The energy network and the WGAN-GP's constrainer read waveforms through it.
+    """
+
+    def __init__(self, template: torch.Tensor | None = None, kernel: int = 63) -> None:
+        super().__init__()
+        self.filter = nn.Conv2d(1, 1, (1, kernel), padding=(0, kernel // 2), bias=False)
+        if template is not None:
+            h = torch.zeros(kernel)
+            n = min(kernel, template.numel())
+            h[:n] = template[:n]
+            with torch.no_grad():
+                self.filter.weight.copy_((h / (h @ h)).view(1, 1, 1, kernel))
+        self.context = nn.Conv2d(1, 1, (3, 5), padding=(1, 2))
+        with torch.no_grad():
+            self.context.weight.zero_()
+            if self.context.bias is not None:
+                self.context.bias.zero_()
+        self.sharpness = nn.Parameter(torch.tensor(5.0))
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(amplitude in 1000 e, time in [0, 1] over the window, significance), each of shape
+        (batch, n_channels), for images (batch, n_channels, n_time) in 1000 e."""
+        x = images.unsqueeze(1)
+        mf = self.filter(x).squeeze(1)
+        logits = self.sharpness * mf + self.context(x).squeeze(1)
+        attention = torch.softmax(logits, dim=-1)
+        amplitude = (attention * mf).sum(-1)
+        t = torch.linspace(0.0, 1.0, images.shape[-1], device=images.device, dtype=images.dtype)
+        t_peak = (attention * t).sum(-1)
+        noise = 1.4826 * mf.abs().flatten(1).median(dim=1).values.clamp_min(1e-3)[:, None]
+        return amplitude, t_peak, amplitude / noise
+
+
+class EnergyNet(nn.Module):
+    """Energy regression with a physics-structured CNN: output in MeV.
+
+    1. :class:`ChannelPulses`: a learned matched filter and attention pooling over time give
+       a per-channel amplitude, time and significance.
+    2. A learned attachment correction exp(kappa * t) from the attended time t in [0, 1] over the
        image window, initialised at the calibrated lifetime (window length / tau_e).
-    4. A channel gate in (0, 1.2), a soft 4-sigma threshold at initialisation, corrected by a convolution across channels of the amplitudes, their
-       significance and times: it learns which channels carry charge -- including sub-threshold
-       charge next to a hit channel, which the conventional chain drops -- and which are noise.
+    3. A channel gate in (0, 1.2), a soft 4-sigma threshold at initialisation, corrected by a
+       convolution across channels of the amplitudes, their significance and times: it learns
+       which channels carry charge -- including sub-threshold charge next to a hit channel,
+       which the conventional chain drops -- and which are noise.
 
     E = scale * sum_channels gate * amplitude * exp(kappa * t). The output is linear in the
     signal amplitude for a fixed gate, so the calibration is learned quickly and precisely.
@@ -73,19 +116,7 @@ class EnergyNet(nn.Module):
         kappa: float = 0.0,
     ) -> None:
         super().__init__()
-        self.filter = nn.Conv2d(1, 1, (1, kernel), padding=(0, kernel // 2), bias=False)
-        if template is not None:
-            h = torch.zeros(kernel)
-            n = min(kernel, template.numel())
-            h[:n] = template[:n]
-            with torch.no_grad():
-                self.filter.weight.copy_((h / (h @ h)).view(1, 1, 1, kernel))
-        self.context = nn.Conv2d(1, 1, (3, 5), padding=(1, 2))
-        with torch.no_grad():
-            self.context.weight.zero_()
-            if self.context.bias is not None:
-                self.context.bias.zero_()
-        self.sharpness = nn.Parameter(torch.tensor(5.0))
+        self.pulses = ChannelPulses(template, kernel)
         self.kappa = nn.Parameter(torch.tensor(float(kappa)))
         self.gate = nn.Sequential(
             nn.Conv1d(3, width, 5, padding=2),
@@ -100,20 +131,8 @@ class EnergyNet(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Energy in MeV for images (batch, n_channels, n_time) in 1000 e, shape (batch,)."""
-        x = images.unsqueeze(1)
-        mf = self.filter(x).squeeze(1)
-        logits = self.sharpness * mf + self.context(x).squeeze(1)
-        attention = torch.softmax(logits, dim=-1)
-        amplitude = (attention * mf).sum(-1)  # (batch, channels)
-        t = torch.linspace(0.0, 1.0, images.shape[-1], device=images.device, dtype=images.dtype)
-        t_peak = (attention * t).sum(-1)
-        # Noise of the filter output: median absolute value over the event (most channels hold
-        # no charge), a robust per-event estimate.
-        noise = 1.4826 * mf.abs().flatten(1).median(dim=1).values.clamp_min(1e-3)[:, None]
-        gate_in = torch.stack(
-            [torch.asinh(amplitude), torch.asinh(amplitude / noise), t_peak], dim=1
-        )
-        significance = amplitude / noise
+        amplitude, t_peak, significance = self.pulses(images)
+        gate_in = torch.stack([torch.asinh(amplitude), torch.asinh(significance), t_peak], dim=1)
         g = self.gate(gate_in)
         # At initialisation a soft 4-sigma threshold (the conventional chain); training moves it.
         gate = torch.sigmoid(2.0 * (significance - 4.0) + g[:, 0]) * (

@@ -121,6 +121,21 @@ def _discrimination_section(report: Report, res: DiscriminationResult) -> None:
         caption="Single-site (signal) efficiency at fixed gamma rejection",
         floatfmt=".3f",
     )
+    v = res.deep_vs_bdt
+    if v is not None:
+        verdict = (
+            "better than"
+            if v.difference > 0 and v.p_value < 0.05
+            else "worse than"
+            if v.difference < 0 and v.p_value < 0.05
+            else "not significantly different from"
+        )
+        report.text(
+            f"Deep network vs BDT on the same test events (DeLong's paired test): AUC "
+            f"{v.auc_a:.3f} +- {v.stderr_a:.3f} vs {v.auc_b:.3f} +- {v.stderr_b:.3f}, difference "
+            f"{v.difference:+.3f} +- {v.stderr_difference:.3f} (p = {v.p_value:.2g}): the deep "
+            f"network is {verdict} the BDT."
+        )
     fig, ax = plt.subplots(figsize=(5, 4))
     for name, (x, y) in res.roc.items():
         ax.plot(1 - x, y, label=name)

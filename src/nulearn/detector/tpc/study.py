@@ -36,6 +36,7 @@ from nulearn.detector.tpc.wgan import (
     time_per_event,
     train_wgan,
 )
+from nulearn.ml.metrics import AUCComparison, compare_aucs
 
 __all__ = [
     "LINES_KEV",
@@ -313,6 +314,7 @@ class DiscriminationResult:
     roc: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]]
     n_train: int
     n_test: int
+    deep_vs_bdt: AUCComparison | None = None
 
 
 def discrimination_study(
@@ -365,7 +367,17 @@ def discrimination_study(
         row["ROC AUC"] = curve.area
         rows.append(row)
         roc[name] = (curve.x, curve.y)
-    return DiscriminationResult(pd.DataFrame(rows), roc, n_train, n_test)
+    # Paired on the same test events: DeLong's test of the deep network against the BDT.
+    versus = compare_aucs(
+        te.is_gamma, scores["deep CNN on waveforms"], scores["BDT on conventional features"]
+    )
+    table = pd.DataFrame(rows)
+    table["ROC AUC stderr"] = [
+        versus.stderr_a,
+        versus.stderr_b,
+        float("nan"),
+    ]
+    return DiscriminationResult(table, roc, n_train, n_test, versus)
 
 
 @dataclass
@@ -385,8 +397,9 @@ def generation_study(
     config: TPCConfig | None = None,
     seed: int = 0,
     max_epochs: int = 10,
-    constrainer_epochs: int = 3,
+    constrainer_epochs: int = 8,
     num_threads: int | None = None,
+    warm_start_steps: int = 1000,
 ) -> GenerationResult:
     """Train the conditional WGAN-GP on single-site events and compare it with the simulator.
 
@@ -403,6 +416,8 @@ def generation_study(
         constrainer_epochs=constrainer_epochs,
         seed=seed,
         num_threads=num_threads,
+        config=cfg,
+        warm_start_steps=warm_start_steps,
     )
     rng = np.random.default_rng(seed + 80)
     deposits = uniform_energy_events(n_test, cfg, rng)
