@@ -87,7 +87,8 @@ def main() -> None:
             print(energy.pitfall.to_string(index=False, float_format="%.3f"))
             print(f"pitfall shown: {pitfall_shown(energy.pitfall)}")
         print(
-            f"CNN improvement in sigma/E at 2615 keV: {100 * energy.improvement_2615:.1f} % "
+            f"CNN improvement in sigma/E at 2615 keV: {100 * energy.improvement_2615:.1f} "
+            f"+- {100 * energy.improvement_2615_stderr:.1f} % "
             f"({energy.n_test_peak} full-absorption events; {time.perf_counter() - t0:.0f} s)"
         )
     if "sites" not in args.skip:

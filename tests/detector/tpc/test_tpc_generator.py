@@ -43,14 +43,16 @@ def test_signal_is_translation_equivariant() -> None:
     """Moving a cluster by whole channels and time bins moves the rendered image with it."""
     gen = Generator(n_time=128, pulse=torch.tensor(image_template(TPCConfig())))
     torch.manual_seed(1)
+    head = gen.label_terms[-1]
     with torch.no_grad():
-        gen.terms.bias.zero_()
-        gen.terms.weight.zero_()
-        gen.terms.bias[2] = 0.5  # log amplitude
+        gen.variation.zero_()  # the label alone places the cluster
+        head.weight.zero_()
+        head.bias.zero_()
+        head.bias[2] = 0.5  # log amplitude
         latent = -torch.ones(1, gen.latent_dim)  # first drift region
         base = gen.signal(latent, torch.zeros(1, 3))[0]
-        gen.terms.bias[0] = torch.logit(torch.tensor(0.5 + 3 / 38)) - torch.logit(torch.tensor(0.5))
-        gen.terms.bias[1] = torch.logit(torch.tensor(0.5 + 10 / 128))
+        head.bias[0] = torch.logit(torch.tensor(0.5 + 3 / 38))
+        head.bias[1] = torch.logit(torch.tensor(0.5 + 10 / 128))
         moved = gen.signal(latent, torch.zeros(1, 3))[0]
     assert base.abs().max() > 10
     assert torch.allclose(moved[3:, 10:], base[:-3, :-10], atol=1e-3 * float(base.abs().max()))

@@ -24,8 +24,8 @@ def _energy_section(report: Report, res: EnergyResult) -> None:
         f"Trained on {res.n_train} simulated events with a flat energy spectrum (single-site and "
         f"gamma topologies, 0.5-3.5 MeV); tested on the same simulated events for every method "
         f"({res.n_test_peak} full-absorption 208Tl events, double-beta events at Q). "
-        f"CNN improvement in sigma/E at 2615 keV over conventional: **{100 * res.improvement_2615:.1f} %** "
-        "(target >= 10 %)."
+        f"CNN improvement in sigma/E at 2615 keV over conventional: **{100 * res.improvement_2615:.1f} "
+        f"+- {100 * res.improvement_2615_stderr:.1f} %** (paired bootstrap; target >= 10 %)."
     )
     report.table(res.table, caption="Resolution (Gaussian core)", floatfmt=".3f")
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))

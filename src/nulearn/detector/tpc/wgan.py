@@ -86,12 +86,13 @@ class Generator(nn.Module):
     learned pulse shapes T_j(t - t_k) at those continuous positions (linear interpolation, so
     positions receive gradients). It is what a transposed-convolution generator is, a
     translation-equivariant decoder, with sub-pixel positions and far fewer parameters, which
-    is what lets it train on a CPU. The first pulse shape starts as the collection template.
+    is what lets it train on a CPU. Given ``pulse`` (the collection template), the first pulse
+    shape is that template, fixed; the others (induction, anything else) are learned.
 
     The noise is synthesised StyleGAN-style from injected white noise mixed by learned
     matrices: an (n_time x n_time) time-mixing matrix per channel (the square root of the noise
-    covariance in time) plus a common-mode term per drift region; :meth:`init_noise` starts them
-    at the training images' empirical covariance. The side of the detector (which drift region
+    covariance in time) plus a common-mode term per drift region; :meth:`init_noise` fixes them
+    at the training images' empirical covariance (not trained further). The side of the detector (which drift region
     the charge reaches) is drawn by the sign of the first latent coordinate.
     """
 
@@ -117,10 +118,21 @@ class Generator(nn.Module):
             nn.Linear(width, width),
             nn.LeakyReLU(0.2),
         )
-        # Per term: channel position, arrival time, log amplitude, n_shapes mixing weights.
+        # Per term: channel position, arrival time, log amplitude, n_shapes mixing weights; a
+        # function of the label alone (position, drift time and charge follow from it), plus
+        # a latent-driven variation that starts at a tenth of its scale.
         self.terms = nn.Linear(width, n_terms * (3 + n_shapes))
-        nn.init.normal_(self.terms.weight, std=1e-2)
-        nn.init.zeros_(self.terms.bias)
+        self.label_terms = nn.Sequential(
+            nn.Linear(N_LABELS, width),
+            nn.LeakyReLU(0.2),
+            nn.Linear(width, width),
+            nn.LeakyReLU(0.2),
+            nn.Linear(width, n_terms * (3 + n_shapes)),
+        )
+        for head in (self.terms, self.label_terms[-1]):
+            nn.init.normal_(head.weight, std=1e-2)
+            nn.init.zeros_(head.bias)
+        self.variation = nn.Parameter(torch.tensor(0.1))
         # Channel profiles on a 0.25-channel grid over +-6 channels: a narrow collection peak,
         # its two neighbours (induction) and a free shape.
         dc = torch.arange(-_PROFILE_HALF, _PROFILE_HALF + 1e-6, _PROFILE_STEP)
@@ -133,18 +145,23 @@ class Generator(nn.Module):
         self.profiles = nn.Parameter(profiles)
         length = n_time // 2 + pulse_lead
         shapes = 0.01 * torch.randn(n_shapes, length)
+        collection = torch.zeros(1, length)
         if pulse is not None:
             n = min(length, pulse.numel())
-            shapes[0, :n] = pulse[:n]
+            collection[0, :n] = pulse[:n]
             if n_shapes > 1:
                 shapes[1, : n - 1] = torch.diff(pulse[:n])
-        self.pulses = nn.Parameter(shapes)
+        # The collected charge's pulse is the electronics response, the same for every event:
+        # with the template given it stays fixed, and only the other shapes are learned.
+        self.fixed_pulse = pulse is not None
+        self.register_buffer("collection_pulse", collection)
+        self.pulses = nn.Parameter(shapes[1:] if self.fixed_pulse else shapes)
         self.noise_mixing = nn.Parameter(0.3 * torch.eye(n_time))
         self.common_mixing = nn.Parameter(0.1 * torch.eye(n_time))
 
     @torch.no_grad()
     def init_noise(self, images: torch.Tensor, quiet_threshold: float = 4.0) -> None:
-        """Start the noise matrices at the covariance of signal-free channels of ``images``.
+        """Fix the noise matrices at the covariance of signal-free channels of ``images``.
 
         Channels whose largest |sample| stays below ``quiet_threshold`` (1000 e) count as
         signal-free. Their mean per drift region estimates the common mode; the residuals the
@@ -168,6 +185,9 @@ class Generator(nn.Module):
             val, vec = torch.linalg.eigh(cov)
             root = vec @ torch.diag(val.clamp_min(0).sqrt()) @ vec.T  # symmetric square root
             matrix.copy_(root.to(matrix.dtype))
+            # Gaussian noise is fixed by its covariance, and the empirical covariance is its
+            # maximum-likelihood estimate: the adversarial game would only add variance to it.
+            matrix.requires_grad_(False)
 
     def _render(self, table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         """Linear interpolation of ``table`` (shapes, length) at fractional ``index`` (...), zero
@@ -188,9 +208,10 @@ class Generator(nn.Module):
         """The rendered charge signal alone, 1000 e, shape (batch, n_channels, n_time)."""
         b = latent.shape[0]
         half = self.n_channels // 2
-        p = self.terms(self.body(torch.cat([latent, labels], 1))).view(
-            b, self.n_terms, 3 + self.n_shapes
+        p = self.label_terms(labels) + self.variation * self.terms(
+            self.body(torch.cat([latent, labels], 1))
         )
+        p = p.view(b, self.n_terms, 3 + self.n_shapes)
         side = (latent[:, :1] > 0).to(latent.dtype) * half  # (b, 1)
         channel = side + half * torch.sigmoid(p[..., 0]) - 0.5  # (b, terms)
         arrival = self.n_time * torch.sigmoid(p[..., 1])
@@ -201,7 +222,10 @@ class Generator(nn.Module):
         prof = self._render(
             self.profiles, (c - channel[..., None] + _PROFILE_HALF) / _PROFILE_STEP
         )  # (shapes, b, terms, channels)
-        puls = self._render(self.pulses, t - arrival[..., None] + self.pulse_lead)
+        shapes = (
+            torch.cat([self.collection_pulse, self.pulses]) if self.fixed_pulse else self.pulses
+        )
+        puls = self._render(shapes, t - arrival[..., None] + self.pulse_lead)
         weight = amplitude[..., None] * (1.0 + mixing)  # (b, terms, shapes)
         return torch.einsum("bks,sbkc,sbkt->bct", weight, prof, puls)
 
@@ -217,11 +241,23 @@ class Generator(nn.Module):
 
 
 class Critic(nn.Module):
-    """(asinh image, label) -> scalar critic value; labels enter as constant feature maps."""
+    """(asinh image, label) -> scalar critic value.
 
-    def __init__(self, width: int = 16, n_channels: int = 76, n_time: int = 128) -> None:
+    Two branches, summed: a strided convolutional branch over the image with the labels as
+    constant feature maps, and a summary branch, an MLP of the labels, the ``n_sorted`` largest
+    channel peaks and deepest channel troughs (sorted, so they describe how many channels carry
+    charge or induction and how much, wherever the event sits) and the waveform of the channel
+    with the largest peak (pulse shape and timing against the drift label). The summaries are
+    differentiable functions of the image, so the gradient penalty and the generator's gradient
+    pass through them; they let a small critic see the quantities the comparison with the
+    simulator measures.
+    """
+
+    def __init__(
+        self, width: int = 16, n_channels: int = 76, n_time: int = 128, n_sorted: int = 8
+    ) -> None:
         super().__init__()
-        self.shape = (n_channels, n_time)
+        self.shape, self.n_sorted = (n_channels, n_time), n_sorted
         self.layers = nn.Sequential(
             nn.Conv2d(1 + N_LABELS, width // 2, 4, stride=(2, 4), padding=1),
             nn.LeakyReLU(0.2),
@@ -233,12 +269,24 @@ class Critic(nn.Module):
                 1,
             ),
         )
+        self.summary = nn.Sequential(
+            nn.Linear(2 * n_sorted + n_time + N_LABELS, 4 * width),
+            nn.LeakyReLU(0.2),
+            nn.Linear(4 * width, 4 * width),
+            nn.LeakyReLU(0.2),
+            nn.Linear(4 * width, 1),
+        )
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Critic values, shape (batch,)."""
         b, c, t = images.shape
         maps = labels[:, :, None, None].expand(b, N_LABELS, c, t)
-        return self.layers(torch.cat([images.unsqueeze(1), maps], 1)).squeeze(-1)
+        conv = self.layers(torch.cat([images.unsqueeze(1), maps], 1)).squeeze(-1)
+        peaks = images.amax(-1)
+        top = torch.topk(peaks, self.n_sorted, dim=1).values
+        deep = torch.topk((-images).amax(-1), self.n_sorted, dim=1).values
+        brightest = images[torch.arange(b, device=images.device), peaks.argmax(1)]
+        return conv + self.summary(torch.cat([top, deep, brightest, labels], 1)).squeeze(-1)
 
 
 class Constrainer(SupervisedModule):
@@ -348,7 +396,7 @@ class WGANGP(L.LightningModule):
         n_channels: int = 76,
         n_time: int = 128,
         gp_weight: float = 10.0,
-        constrainer_weight: float = 30.0,
+        constrainer_weight: float = 300.0,
         n_critic: int = 2,
         learning_rate: float = 3e-4,
         pulse: list[float] | None = None,
@@ -577,7 +625,8 @@ def compare_with_simulator(
     labels, gives the simulator-vs-simulator distance: the floor set by finite statistics.
 
     Returns:
-        One row per quantity: ``quantity``, ``unit``, ``w_generator``, ``w_simulator_floor``.
+        One row per quantity: ``quantity``, ``unit``, ``w_generator``, ``w_simulator_floor``
+        and ``simulated_std`` (the quantity's standard deviation in ``simulated``).
     """
     sim = _quantities(simulated, labels, config, seed)
     gen = _quantities(generated, labels, config, seed)
@@ -598,6 +647,8 @@ def compare_with_simulator(
                 "w_simulator_floor": wasserstein_distance(getattr(sim, f), getattr(ref, f))
                 if ref is not None
                 else float("nan"),
+                # The scale to judge a distance by: the quantity's own spread in the simulation.
+                "simulated_std": float(np.std(getattr(sim, f))),
             }
             for q, unit, f in rows
         ]
