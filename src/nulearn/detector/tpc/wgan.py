@@ -122,14 +122,15 @@ class Generator(nn.Module):
         # function of the label alone (position, drift time and charge follow from it), plus
         # a latent-driven variation that starts at a tenth of its scale.
         self.terms = nn.Linear(width, n_terms * (3 + n_shapes))
+        label_head = nn.Linear(width, n_terms * (3 + n_shapes))
         self.label_terms = nn.Sequential(
             nn.Linear(N_LABELS, width),
             nn.LeakyReLU(0.2),
             nn.Linear(width, width),
             nn.LeakyReLU(0.2),
-            nn.Linear(width, n_terms * (3 + n_shapes)),
+            label_head,
         )
-        for head in (self.terms, self.label_terms[-1]):
+        for head in (self.terms, label_head):
             nn.init.normal_(head.weight, std=1e-2)
             nn.init.zeros_(head.bias)
         self.variation = nn.Parameter(torch.tensor(0.1))
@@ -222,9 +223,8 @@ class Generator(nn.Module):
         prof = self._render(
             self.profiles, (c - channel[..., None] + _PROFILE_HALF) / _PROFILE_STEP
         )  # (shapes, b, terms, channels)
-        shapes = (
-            torch.cat([self.collection_pulse, self.pulses]) if self.fixed_pulse else self.pulses
-        )
+        collection: torch.Tensor = self.collection_pulse  # type: ignore[assignment]
+        shapes = torch.cat([collection, self.pulses]) if self.fixed_pulse else self.pulses
         puls = self._render(shapes, t - arrival[..., None] + self.pulse_lead)
         weight = amplitude[..., None] * (1.0 + mixing)  # (b, terms, shapes)
         return torch.einsum("bks,sbkc,sbkt->bct", weight, prof, puls)
