@@ -121,3 +121,16 @@ def test_wgan_trains_generates_and_compares(small_set, config: TPCConfig) -> Non
     # The image-domain energy of simulated events tracks the true energy.
     e = image_energy_kev(small_set.images, config)
     assert np.corrcoef(e, small_set.energy_kev)[0, 1] > 0.8
+
+
+def test_discrimination_study_reports_paired_auc_test() -> None:
+    from nulearn.detector.tpc.study import discrimination_study
+
+    res = discrimination_study(60, 40, max_epochs=1, num_threads=1)
+    table = res.table.set_index("method")
+    v = res.deep_vs_bdt
+    assert v is not None
+    assert v.auc_a == pytest.approx(table.loc["deep CNN on waveforms", "ROC AUC"])
+    assert v.auc_b == pytest.approx(table.loc["BDT on conventional features", "ROC AUC"])
+    assert table.loc["deep CNN on waveforms", "ROC AUC stderr"] == pytest.approx(v.stderr_a)
+    assert np.isnan(table.loc["site count > 1 (cut)", "ROC AUC stderr"])

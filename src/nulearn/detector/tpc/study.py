@@ -280,9 +280,15 @@ def energy_study(
     table = pd.DataFrame(rows)
     table["ensemble sigma at 2615 keV [keV]"] = [np.nan, float(np.mean(tl_std[peak]))]
     conv, cnn = table.iloc[0]["sigma/E at 2615 keV [%]"], table.iloc[1]["sigma/E at 2615 keV [%]"]
-    result = EnergyResult(table, n_train, int(peak.sum()), float(1 - cnn / conv), residuals)
-    result.improvement_2615_stderr = _paired_improvement_stderr(
-        tl.conventional.energy_kev[peak], tl_mean[peak], tl.energy_kev[peak], seed
+    result = EnergyResult(
+        table,
+        n_train,
+        int(peak.sum()),
+        float(1 - cnn / conv),
+        residuals,
+        improvement_2615_stderr=_paired_improvement_stderr(
+            tl.conventional.energy_kev[peak], tl_mean[peak], tl.energy_kev[peak], seed
+        ),
     )
     if not pitfall:
         return result
@@ -396,11 +402,11 @@ def discrimination_study(
         te.is_gamma, scores["deep CNN on waveforms"], scores["BDT on conventional features"]
     )
     table = pd.DataFrame(rows)
-    table["ROC AUC stderr"] = [
-        versus.stderr_a,
-        versus.stderr_b,
-        float("nan"),
-    ]
+    stderr = {
+        "deep CNN on waveforms": versus.stderr_a,
+        "BDT on conventional features": versus.stderr_b,
+    }
+    table["ROC AUC stderr"] = table["method"].map(stderr)
     return DiscriminationResult(table, roc, n_train, n_test, versus)
 
 
