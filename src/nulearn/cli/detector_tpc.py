@@ -115,7 +115,7 @@ def train_cmd(
         None, min=1, help="Epochs of the line-training pitfall networks (default: --epochs)."
     ),
     warm_start_steps: int = typer.Option(
-        1000, min=0, help="WGAN-GP: generator steps on the constrainer alone before the game."
+        1000, min=0, help="WGAN-GP: generator steps fitting the conditional mean before the game."
     ),
     threads: Threads = 1,
     seed: Seed = 0,

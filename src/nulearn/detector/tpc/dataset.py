@@ -29,6 +29,7 @@ __all__ = [
     "EVENT_KINDS",
     "IMAGE_POOL",
     "IMAGE_SCALE_ELECTRONS",
+    "IMAGE_WINDOW_SAMPLES",
     "TPCDataset",
     "make_deposits",
     "network_images",
@@ -37,7 +38,8 @@ __all__ = [
 
 IMAGE_POOL = 2
 IMAGE_SCALE_ELECTRONS = 1000.0
-_WINDOW = (-8, 248)
+IMAGE_WINDOW_SAMPLES = (-8, 248)
+"""Image window in digitiser samples relative to the trigger sample: [start, stop)."""
 
 EVENT_KINDS: dict[str, Callable[..., Deposits]] = {
     "bb": double_beta_events,
@@ -68,8 +70,8 @@ def network_images(waveforms: NDArray[np.floating], config: TPCConfig) -> NDArra
     Returns:
         Images of shape (n_events, n_channels, 128), in units of 1000 electrons.
     """
-    start = config.trigger_sample + _WINDOW[0]
-    stop = config.trigger_sample + _WINDOW[1]
+    start = config.trigger_sample + IMAGE_WINDOW_SAMPLES[0]
+    stop = config.trigger_sample + IMAGE_WINDOW_SAMPLES[1]
     if start < 0 or stop > config.n_samples:
         raise ValueError(
             f"the image window [{start}, {stop}) must lie in [0, {config.n_samples}) samples; "

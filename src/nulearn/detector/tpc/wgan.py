@@ -17,7 +17,7 @@ are both O(1); the generator writes images in 1000 e directly.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import lightning as L
@@ -30,7 +30,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from nulearn.detector.tpc.config import TPCConfig
-from nulearn.detector.tpc.dataset import IMAGE_SCALE_ELECTRONS
+from nulearn.detector.tpc.dataset import IMAGE_POOL, IMAGE_SCALE_ELECTRONS, IMAGE_WINDOW_SAMPLES
 from nulearn.detector.tpc.energy_cnn import image_template, split_loaders
 from nulearn.detector.tpc.networks import ChannelPulses
 from nulearn.detector.tpc.training import SupervisedModule
@@ -41,9 +41,11 @@ __all__ = [
     "Constrainer",
     "Critic",
     "Generator",
+    "LabelGeometry",
     "compare_with_simulator",
     "event_labels",
     "image_energy_kev",
+    "side_matched_latent",
     "train_constrainer",
     "train_wgan",
     "warm_start",
@@ -71,6 +73,58 @@ def event_labels(
     ).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class LabelGeometry:
+    """Where and how large a single-site cluster appears in the image, from its label.
+
+    The detector constants an experiment knows without any waveform: wire pitch (channel from
+    x), drift and gap velocities and the trigger time (arrival from the drift distance),
+    electrons per keV and the electron lifetime (collected charge from energy). The generator
+    places its cluster here and learns only corrections, the response shapes and the
+    fluctuations; the comparison with the simulator measures residuals from the same place.
+
+    Attributes:
+        channels_per_side: U channels per drift region.
+        start_bins: image bin of the interaction time t0, plus the V-U gap drift time.
+        bins_per_drift: image bins per unit of the drift label (drift length / velocity).
+        charge_per_energy: collected charge, 1000 e, per unit of the energy label (3 MeV).
+        lifetime_bins: electron lifetime in image bins.
+    """
+
+    channels_per_side: int
+    start_bins: float
+    bins_per_drift: float
+    charge_per_energy: float
+    lifetime_bins: float
+
+    @classmethod
+    def from_config(cls, config: TPCConfig) -> LabelGeometry:
+        """The geometry of the detector ``config`` on the network image grid."""
+        bin_us = IMAGE_POOL * config.sampling_period_us
+        t0_us = -IMAGE_WINDOW_SAMPLES[0] * config.sampling_period_us  # trigger, from window start
+        return cls(
+            channels_per_side=config.channels_per_side,
+            start_bins=(t0_us + config.gap_mm / config.gap_velocity_mm_per_us) / bin_us,
+            bins_per_drift=config.drift_length_mm / config.drift_velocity_mm_per_us / bin_us,
+            charge_per_energy=3000.0 * config.electrons_per_kev / IMAGE_SCALE_ELECTRONS,
+            lifetime_bins=config.electron_lifetime_us / bin_us,
+        )
+
+    def channel(self, labels: Any, side: Any) -> Any:
+        """Fractional channel of the label's x in drift region ``side`` (0 or 1), shape (n,);
+        numpy arrays or torch tensors, labels of shape (n, 3)."""
+        return (side + 0.5 * (labels[:, 0] + 1.0)) * self.channels_per_side - 0.5
+
+    def arrival_bin(self, labels: Any) -> Any:
+        """Fractional image bin at which the label's charge reaches the U plane, shape (n,)."""
+        return self.start_bins + labels[:, 1] * self.bins_per_drift
+
+    def charge(self, labels: Any) -> Any:
+        """Expected collected charge in 1000 e (energy label times attachment survival), (n,)."""
+        survival = np.exp(-1.0) ** (labels[:, 1] * self.bins_per_drift / self.lifetime_bins)
+        return labels[:, 2] * self.charge_per_energy * survival
+
+
 def _conv_out(size: int, stride: int, kernel: int = 4, padding: int = 1) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
@@ -94,6 +148,14 @@ class Generator(nn.Module):
     covariance in time) plus a common-mode term per drift region; :meth:`init_noise` fixes them
     at the training images' empirical covariance (not trained further). The side of the detector (which drift region
     the charge reaches) is drawn by the sign of the first latent coordinate.
+
+    With ``geometry`` (:class:`LabelGeometry`), the cluster sits at the label's channel, arrival
+    bin and expected charge, and the networks predict corrections to them (a channel and bin
+    offset, a log-charge factor): a generator given the detector's known geometry does not have
+    to rediscover it from the adversarial game, which places pulses only to within a few bins.
+    Without it, position, time and amplitude are learned outright. The latent-driven variation
+    is an odd function of the latent (side aside), so it averages to zero about the label's
+    typical event.
     """
 
     def __init__(
@@ -106,8 +168,10 @@ class Generator(nn.Module):
         n_shapes: int = 3,
         pulse: torch.Tensor | None = None,
         pulse_lead: int = 2,
+        geometry: LabelGeometry | None = None,
     ) -> None:
         super().__init__()
+        self.geometry = geometry
         if n_channels % 2:
             raise ValueError(f"n_channels = {n_channels} must be even (two drift regions)")
         self.latent_dim, self.n_terms, self.n_shapes = latent_dim, n_terms, n_shapes
@@ -144,7 +208,7 @@ class Generator(nn.Module):
                 torch.exp(-0.5 * ((dc - 1) / 0.4) ** 2) + torch.exp(-0.5 * ((dc + 1) / 0.4) ** 2)
             )
         self.profiles = nn.Parameter(profiles)
-        length = n_time // 2 + pulse_lead
+        length = n_time + pulse_lead  # a pulse can start at the window's start and last it out
         shapes = 0.01 * torch.randn(n_shapes, length)
         collection = torch.zeros(1, length)
         if pulse is not None:
@@ -205,18 +269,44 @@ class Generator(nn.Module):
         """Images in 1000 e, shape (batch, n_channels, n_time)."""
         return self.signal(latent, labels) + self.noise(latent.shape[0], latent.device)
 
-    def signal(self, latent: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """The rendered charge signal alone, 1000 e, shape (batch, n_channels, n_time)."""
-        b = latent.shape[0]
+    def cluster_parameters(
+        self, latent: torch.Tensor, labels: torch.Tensor, vary: bool = True
+    ) -> torch.Tensor:
+        """Raw per-cluster parameters (batch, n_terms, 3 + n_shapes): channel, arrival bin and
+        log-charge (corrections, given a geometry) and the pulse-shape mixing weights.
+
+        ``vary=False`` leaves out the latent-driven variation: the label's typical event.
+        """
+        p = self.label_terms(labels)
+        if vary:
+            # An odd function of the latent (side coordinate aside): the variation averages to
+            # zero, so the label's typical event stays where the label terms put it and the
+            # adversarial game shapes only the spread around it.
+            mirrored = torch.cat([latent[:, :1], -latent[:, 1:]], 1)
+            odd = self.terms(self.body(torch.cat([latent, labels], 1))) - self.terms(
+                self.body(torch.cat([mirrored, labels], 1))
+            )
+            p = p + self.variation * odd
+        return p.view(latent.shape[0], self.n_terms, 3 + self.n_shapes)
+
+    def signal(self, latent: torch.Tensor, labels: torch.Tensor, vary: bool = True) -> torch.Tensor:
+        """The rendered charge signal alone, 1000 e, shape (batch, n_channels, n_time).
+
+        ``vary=False``: the label's typical event (only the first latent coordinate, the side,
+        still counts).
+        """
         half = self.n_channels // 2
-        p = self.label_terms(labels) + self.variation * self.terms(
-            self.body(torch.cat([latent, labels], 1))
-        )
-        p = p.view(b, self.n_terms, 3 + self.n_shapes)
-        side = (latent[:, :1] > 0).to(latent.dtype) * half  # (b, 1)
-        channel = side + half * torch.sigmoid(p[..., 0]) - 0.5  # (b, terms)
-        arrival = self.n_time * torch.sigmoid(p[..., 1])
-        amplitude = 30.0 * torch.exp(p[..., 2].clamp(max=5.0))
+        p = self.cluster_parameters(latent, labels, vary)
+        side = (latent[:, :1] > 0).to(latent.dtype)  # (b, 1)
+        geo = self.geometry
+        if geo is None:
+            channel = side * half + half * torch.sigmoid(p[..., 0]) - 0.5  # (b, terms)
+            arrival = self.n_time * torch.sigmoid(p[..., 1])
+            amplitude = 30.0 * torch.exp(p[..., 2].clamp(max=5.0))
+        else:
+            channel = geo.channel(labels, side[:, 0])[:, None] + p[..., 0]
+            arrival = geo.arrival_bin(labels)[:, None] + p[..., 1]
+            amplitude = geo.charge(labels)[:, None] * torch.exp(p[..., 2].clamp(max=3.0))
         mixing = p[..., 3:]
         c = torch.arange(self.n_channels, device=latent.device, dtype=latent.dtype)
         t = torch.arange(self.n_time, device=latent.device, dtype=latent.dtype)
@@ -386,6 +476,13 @@ class WGANGP(L.LightningModule):
         learning_rate: Adam learning rate, betas (0.5, 0.9).
         pulse: initial pulse shape of the generator (the collection template on the image
             grid, starting ``Generator.pulse_lead`` bins before arrival); None: random.
+        geometry: fields of the generator's :class:`LabelGeometry` (a dict, so that the
+            checkpoint's hyperparameters stay plain); None: positions learned outright.
+        n_shapes: pulse shapes of the generator: collection and induction (2); a third, free
+            shape lets the adversarial game trade pulse timing against shape.
+        reconstruction_weight: weight of the squared difference between the generator's
+            typical noise-free signal (``vary=False``) and the real image of the same label,
+            an L2 anchor on the conditional mean (as pix2pix anchors its GAN with L1); 0: none.
     """
 
     def __init__(
@@ -400,6 +497,9 @@ class WGANGP(L.LightningModule):
         n_critic: int = 2,
         learning_rate: float = 3e-4,
         pulse: list[float] | None = None,
+        geometry: dict[str, float] | None = None,
+        n_shapes: int = 2,
+        reconstruction_weight: float = 30.0,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["constrainer"])
@@ -409,7 +509,9 @@ class WGANGP(L.LightningModule):
             8 * width,
             n_channels,
             n_time,
+            n_shapes=n_shapes,
             pulse=None if pulse is None else torch.tensor(pulse, dtype=torch.float32),
+            geometry=None if geometry is None else LabelGeometry(**geometry),  # type: ignore[arg-type]
         )
         self.critic = Critic(width, n_channels, n_time)
         self.constrainer = constrainer
@@ -440,8 +542,19 @@ class WGANGP(L.LightningModule):
         opt_d.step()
         self.log("wasserstein_estimate", w_est.detach(), on_epoch=True, on_step=False)
         if batch_idx % self.hparams["n_critic"] == 0:
-            fake_linear = self.generator(torch.randn_like(z), labels)
+            # The side follows the real batch (still 50/50), so that the signal can also be
+            # compared with the real image of the same label.
+            latent = side_matched_latent(images, self.hparams["latent_dim"])
+            signal = self.generator.signal(latent, labels)
+            fake_linear = signal + self.generator.noise(signal.shape[0], signal.device)
             g_loss = -self.critic(torch.asinh(fake_linear), labels).mean()
+            if self.hparams["reconstruction_weight"] > 0:
+                # Anchors the label's typical event only: the fluctuations around it are
+                # the critic's to shape (an L2 term on full samples would suppress them).
+                typical = self.generator.signal(latent, labels, vary=False)
+                g_loss = g_loss + self.hparams["reconstruction_weight"] * torch.mean(
+                    (typical - images) ** 2
+                )
             if self.constrainer is not None:
                 g_loss = g_loss + self.hparams["constrainer_weight"] * torch.mean(
                     (self.constrainer(fake_linear) - labels) ** 2
@@ -471,31 +584,56 @@ class WGANGP(L.LightningModule):
             ).numpy()
 
 
+def side_matched_latent(
+    images: torch.Tensor, latent_dim: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Standard-normal latents (batch, latent_dim) whose first coordinate's sign puts the
+    generator's charge in the drift region where ``images`` (batch, channels, time) have theirs."""
+    half = images.shape[1] // 2
+    latent = torch.randn(images.shape[0], latent_dim, generator=generator)
+    sign = (images.amax(-1).argmax(1) >= half).to(latent.dtype) * 2.0 - 1.0
+    latent[:, 0] = latent[:, 0].abs() * sign
+    return latent
+
+
 def warm_start(
     generator: Generator,
-    constrainer: Constrainer,
+    images: NDArray[np.float32],
     labels: NDArray[np.float32],
+    constrainer: Constrainer | None = None,
     steps: int = 1000,
     batch_size: int = 32,
     learning_rate: float = 1e-3,
     seed: int = 0,
 ) -> list[float]:
-    """Pre-train the generator on the constrainer's label loss alone; returns the loss history.
+    """Fit the generator's typical signal to the images' conditional mean; returns the losses.
 
-    Adversarial gradients move a cluster's position only slowly (a critic sees a misplaced
-    pulse as merely "unlike" the data), whereas the constrainer says where it belongs, so the
-    clusters reach the labelled channel, drift time and charge first (about 1000 steps)
-    and the adversarial game then shapes the waveforms and their fluctuations.
+    The loss is the mean squared difference between the noise-free typical signal
+    (:meth:`Generator.signal` with ``vary=False``) and the simulated image (n, channels, time)
+    of the same label (n, 3), the side (drift region) taken from where the image's charge is:
+    with Gaussian noise this is the likelihood of the signal, so channel profiles, induction
+    shapes, arrival times and charges start where the data put them, whereas adversarial
+    gradients move a misplaced pulse only slowly (a critic sees it as merely "unlike" the
+    data). ``constrainer``, if given, adds its label error on full generated images.
+    The adversarial game then shapes the fluctuations.
     """
+    x = torch.from_numpy(np.asarray(images, np.float32))
     lab = torch.from_numpy(np.asarray(labels, np.float32))
     gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(generator.parameters(), lr=learning_rate, betas=(0.5, 0.9))
+    opt = torch.optim.Adam(
+        [p for p in generator.parameters() if p.requires_grad],
+        lr=learning_rate,
+        betas=(0.5, 0.9),
+    )
     history = []
     generator.train()
     for _ in range(steps):
-        batch = lab[torch.randint(0, lab.shape[0], (batch_size,), generator=gen)]
-        latent = torch.randn(batch_size, generator.latent_dim, generator=gen)
-        loss = torch.mean((constrainer(generator(latent, batch)) - batch) ** 2)
+        idx = torch.randint(0, lab.shape[0], (batch_size,), generator=gen)
+        latent = side_matched_latent(x[idx], generator.latent_dim, gen)
+        loss = torch.mean((generator.signal(latent, lab[idx], vary=False) - x[idx]) ** 2)
+        if constrainer is not None:
+            noisy = generator.signal(latent, lab[idx]) + generator.noise(batch_size)
+            loss = loss + torch.mean((constrainer(noisy) - lab[idx]) ** 2)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -519,23 +657,27 @@ def train_wgan(
 
     The generator starts from the collection template of ``config`` (the detector that made
     the images; default :class:`TPCConfig`) and from the images' noise covariance, and is
-    pre-trained for ``warm_start_steps`` on the constrainer alone (:func:`warm_start`; needs
-    ``constrainer_epochs > 0``). ``kwargs`` go to :class:`WGANGP`.
+    fitted for ``warm_start_steps`` to the images' conditional mean (:func:`warm_start`). It
+    places clusters by the detector's :class:`LabelGeometry` unless ``geometry=None`` is passed.
+    ``kwargs`` go to :class:`WGANGP`.
     """
     seed_everything(seed)
-    template = image_template(config or TPCConfig()).tolist()
+    cfg = config or TPCConfig()
+    template = image_template(cfg).tolist()
     constrainer = (
         train_constrainer(images, labels, constrainer_epochs, seed, num_threads, template)
         if constrainer_epochs > 0
         else None
     )
-    kwargs.setdefault("pulse", template)
+    # The generator's pulse covers the whole window: the shaped tail decays over ~100 bins.
+    kwargs.setdefault("pulse", image_template(cfg, n_taps=images.shape[2] + 2).tolist())
+    kwargs.setdefault("geometry", asdict(LabelGeometry.from_config(cfg)))
     module = WGANGP(constrainer, n_channels=images.shape[1], n_time=images.shape[2], **kwargs)
     module.generator.init_noise(torch.from_numpy(images))
-    if constrainer is not None and warm_start_steps > 0:
+    if warm_start_steps > 0:
         if num_threads is not None:
             torch.set_num_threads(num_threads)
-        warm_start(module.generator, constrainer, labels, warm_start_steps, batch_size, seed=seed)
+        warm_start(module.generator, images, labels, None, warm_start_steps, batch_size, seed=seed)
     loader = DataLoader(
         TensorDataset(torch.from_numpy(images), torch.from_numpy(labels)),
         batch_size=min(batch_size, images.shape[0]),
@@ -544,7 +686,7 @@ def train_wgan(
         generator=torch.Generator().manual_seed(seed),
     )
     # The Wasserstein estimate is not a loss to early-stop on: patience = max_epochs disables it.
-    cfg = TrainerConfig(
+    trainer_config = TrainerConfig(
         max_epochs=max_epochs,
         patience=max_epochs,
         monitor="wasserstein_estimate",
@@ -554,7 +696,7 @@ def train_wgan(
         num_threads=num_threads,
         deterministic=False,
     )
-    make_trainer(cfg).fit(module, train_dataloaders=loader)
+    make_trainer(trainer_config).fit(module, train_dataloaders=loader)
     return module
 
 
@@ -594,12 +736,12 @@ def _quantities(
     w = np.clip(peak, 0, None) ** 2
     centroid = (w * np.arange(n_ch)).sum(1) / np.maximum(w.sum(1), 1e-9)
     # Expected channel from the label x, in the drift region the event's charge went to.
-    side_offset = np.where(
-        np.argmax(peak, axis=1) >= config.channels_per_side, config.channels_per_side, 0
-    )
-    expected_ch = side_offset + (labels[:, 0] + 1) * 0.5 * config.channels_per_side - 0.5
-    t_peak = x.max(axis=1).argmax(axis=1) * 2.0  # us since window start (2 us per pooled sample)
-    expected_t = 8.0 + labels[:, 1] * config.drift_length_mm / config.drift_velocity_mm_per_us
+    geometry = LabelGeometry.from_config(config)
+    side = (np.argmax(peak, axis=1) >= config.channels_per_side).astype(np.float64)
+    expected_ch = geometry.channel(labels, side)
+    bin_us = IMAGE_POOL * config.sampling_period_us
+    t_peak = x.max(axis=1).argmax(axis=1) * bin_us  # us since the window's start
+    expected_t = geometry.arrival_bin(labels) * bin_us
     return _Quantities(
         pix,
         per_channel.ravel(),
