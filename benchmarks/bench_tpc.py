@@ -59,7 +59,7 @@ def main() -> None:
         help="line-training pitfall CNNs (default --epochs)",
     )
     parser.add_argument("--gan-train", type=int, default=4000)
-    parser.add_argument("--gan-epochs", type=int, default=6)
+    parser.add_argument("--gan-epochs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip", nargs="*", default=[], choices=["energy", "sites", "gan"])
     parser.add_argument("--out", type=Path, default=Path("reports/detector-tpc-bench"))

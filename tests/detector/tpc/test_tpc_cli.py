@@ -51,6 +51,7 @@ def test_train_gan_then_generate(tmp_path) -> None:
         ]
     )
     assert (out_dir / "report.md").exists() and (out_dir / "gan.pt").exists()
+    assert "the simulator's own floor" in (out_dir / "report.md").read_text()
     gen = tmp_path / "gen.npz"
     out = _ok(
         [

@@ -154,6 +154,15 @@ def _generation_section(report: Report, res: GenerationResult) -> None:
         "threads. Wasserstein-1 distances per quantity; the simulator floor compares two simulations "
         "of the same deposits with independent noise and charge fluctuations."
     )
+    d = res.distances
+    to_spread = d["w_generator"] / d["simulated_std"]
+    to_floor = d["w_generator"] / d["w_simulator_floor"]
+    worst = int(np.argmax(to_spread.to_numpy()))
+    report.text(
+        f"Largest distance relative to the quantity's spread in the simulation: "
+        f"{to_spread.iloc[worst]:.3f} ({d['quantity'].iloc[worst]}); distances are "
+        f"{to_floor.min():.1f}-{to_floor.max():.1f}x the simulator's own floor."
+    )
     report.table(res.distances, caption="Wasserstein distance per quantity", floatfmt=".4g")
     report.table(res.speed, caption="Generation speed", floatfmt=".4g")
     sim, gen = res.examples["simulated"], res.examples["generated"]
