@@ -43,16 +43,21 @@ def _solve(args: tuple[int, list[BackgroundParams]]) -> pd.DataFrame:
     return frame
 
 
+def solve_params(params: list[BackgroundParams], workers: int) -> pd.DataFrame:
+    """All cells of the given profiles (profile ids 0..len - 1), solved in worker processes."""
+    chunks = [(lo, params[lo : lo + 100]) for lo in range(0, len(params), 100)]
+    with ProcessPoolExecutor(workers) as pool:
+        return pd.concat(pool.map(_solve, chunks), ignore_index=True)
+
+
 def solve_many(n: int, seed: int, workers: int, cache: Path) -> pd.DataFrame:
     """All cells of ``n`` profiles drawn with ``seed``, cached as Parquet."""
     if cache.exists():
         frame = pd.read_parquet(cache)
         if frame["profile"].nunique() == n:
             return frame
-    params = sample_background_params(n, seed)  # drawn once: chunks are disjoint profiles
-    chunks = [(lo, params[lo : lo + 100]) for lo in range(0, n, 100)]
-    with ProcessPoolExecutor(workers) as pool:
-        frame = pd.concat(pool.map(_solve, chunks), ignore_index=True)
+    # Drawn once: the chunks solved in parallel are disjoint profiles.
+    frame = solve_params(sample_background_params(n, seed), workers)
     cache.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(cache)
     return frame

@@ -11,6 +11,7 @@ from nulearn.flavor.transport.background import (
     PARAMETER_RANGES,
     BackgroundParams,
     build_background,
+    perturb_background_params,
     sample_background_params,
 )
 from nulearn.flavor.transport.profile import SolverConfig, radial_optical_depth, solve_profile
@@ -24,6 +25,34 @@ def test_sampled_parameters_lie_in_documented_ranges_and_are_deterministic() -> 
         for name, (lo, hi, _) in PARAMETER_RANGES.items():
             value = getattr(p, name)
             assert lo <= value <= hi or (name == "ye_dip_depth" and value == 0.0)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.0, 3.0))
+def test_perturbed_profiles_stay_in_range_and_move_by_the_step(seed: int, step: float) -> None:
+    """Snapshots of a profile stay in the documented ranges, keep a missing low-Ye pocket
+    missing, and move by the step in unit coordinates (none at step 0)."""
+    base = sample_background_params(8, seed=seed)
+    moved = perturb_background_params(base, step, seed=seed + 1)
+    assert perturb_background_params(base, 0.0) == base
+    shifts = []
+    for b, m in zip(base, moved, strict=True):
+        for name, (lo, hi, scale) in PARAMETER_RANGES.items():
+            value = getattr(m, name)
+            assert lo <= value <= hi or (name == "ye_dip_depth" and value == 0.0)
+            if name == "ye_dip_depth" and getattr(b, name) == 0.0:
+                assert value == 0.0
+                continue
+            to_unit = (
+                (lambda v: np.log(v / lo) / np.log(hi / lo))
+                if scale == "log"
+                else (lambda v: (v - lo) / (hi - lo))
+            )
+            shifts.append(to_unit(value) - to_unit(getattr(b, name)))
+    if step < 0.05:  # reflection at the range ends leaves small steps intact in most draws
+        assert np.sqrt(np.mean(np.square(shifts))) == pytest.approx(step, rel=0.5, abs=1e-12)
+    with pytest.raises(ValueError, match="step"):
+        perturb_background_params(base, -0.1)
 
 
 @settings(max_examples=10, deadline=None)

@@ -41,6 +41,7 @@ __all__ = [
     "BackgroundParams",
     "build_background",
     "electron_fraction_for_degeneracy",
+    "perturb_background_params",
     "radial_grid",
     "sample_background_params",
 ]
@@ -242,3 +243,47 @@ def sample_background_params(
         )
         for i in range(n)
     ]
+
+
+def _unit_coordinate(value: float, lo: float, hi: float, scale: str) -> float:
+    """Position of ``value`` in its range, 0 at ``lo`` and 1 at ``hi`` (log-spaced for "log")."""
+    if scale == "log":
+        return float(np.log(value / lo) / np.log(hi / lo))
+    return (value - lo) / (hi - lo)
+
+
+def perturb_background_params(
+    params: list[BackgroundParams], step: float, seed: int = 0
+) -> list[BackgroundParams]:
+    """Nearby profiles: every ranged parameter moved by ``step`` x N(0, 1) of its range.
+
+    The analogue of a later snapshot of the same simulation: in the unit coordinates of
+    :data:`PARAMETER_RANGES` (log-spaced where the range is), each parameter moves by a normal
+    step of standard deviation ``step`` and is reflected back into [0, 1]. A profile without a
+    low-Ye pocket keeps none; the outer radius is kept. ``step`` = 0 returns equal profiles.
+
+    Args:
+        params: the profiles to move.
+        step: standard deviation of the move as a fraction of each range (>= 0).
+        seed: seed of the NumPy generator (deterministic).
+
+    Returns:
+        One moved :class:`BackgroundParams` per input, in order.
+    """
+    if not np.isfinite(step) or step < 0:
+        raise ValueError(f"step must be finite and >= 0, got {step}")
+    if step == 0.0:
+        return list(params)  # exactly, without a round trip through unit coordinates
+    rng = np.random.default_rng(seed)
+    moved = []
+    for p in params:
+        values = {f.name: getattr(p, f.name) for f in fields(p)}
+        for name, (lo, hi, scale) in PARAMETER_RANGES.items():
+            if name == "ye_dip_depth" and values[name] == 0.0:
+                continue
+            u = _unit_coordinate(values[name], lo, hi, scale) + step * rng.standard_normal()
+            u = float(np.abs(u) % 2.0)
+            u = 2.0 - u if u > 1.0 else u  # reflect into [0, 1]
+            values[name] = lo * (hi / lo) ** u if scale == "log" else lo + (hi - lo) * u
+        moved.append(BackgroundParams(**values))
+    return moved
