@@ -121,6 +121,7 @@ class LabelGeometry:
 
     def charge(self, labels: Any) -> Any:
         """Expected collected charge in 1000 e (energy label times attachment survival), (n,)."""
+        # e ** (-t / tau) written as a float power, so that numpy arrays and torch tensors work.
         survival = np.exp(-1.0) ** (labels[:, 1] * self.bins_per_drift / self.lifetime_bins)
         return labels[:, 2] * self.charge_per_energy * survival
 
@@ -600,7 +601,6 @@ def warm_start(
     generator: Generator,
     images: NDArray[np.float32],
     labels: NDArray[np.float32],
-    constrainer: Constrainer | None = None,
     steps: int = 1000,
     batch_size: int = 32,
     learning_rate: float = 1e-3,
@@ -614,8 +614,7 @@ def warm_start(
     with Gaussian noise this is the likelihood of the signal, so channel profiles, induction
     shapes, arrival times and charges start where the data put them, whereas adversarial
     gradients move a misplaced pulse only slowly (a critic sees it as merely "unlike" the
-    data). ``constrainer``, if given, adds its label error on full generated images.
-    The adversarial game then shapes the fluctuations.
+    data). The adversarial game then shapes the fluctuations.
     """
     x = torch.from_numpy(np.asarray(images, np.float32))
     lab = torch.from_numpy(np.asarray(labels, np.float32))
@@ -631,9 +630,6 @@ def warm_start(
         idx = torch.randint(0, lab.shape[0], (batch_size,), generator=gen)
         latent = side_matched_latent(x[idx], generator.latent_dim, gen)
         loss = torch.mean((generator.signal(latent, lab[idx], vary=False) - x[idx]) ** 2)
-        if constrainer is not None:
-            noisy = generator.signal(latent, lab[idx]) + generator.noise(batch_size)
-            loss = loss + torch.mean((constrainer(noisy) - lab[idx]) ** 2)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -677,7 +673,7 @@ def train_wgan(
     if warm_start_steps > 0:
         if num_threads is not None:
             torch.set_num_threads(num_threads)
-        warm_start(module.generator, images, labels, None, warm_start_steps, batch_size, seed=seed)
+        warm_start(module.generator, images, labels, warm_start_steps, batch_size, seed=seed)
     loader = DataLoader(
         TensorDataset(torch.from_numpy(images), torch.from_numpy(labels)),
         batch_size=min(batch_size, images.shape[0]),

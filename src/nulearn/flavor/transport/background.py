@@ -28,6 +28,7 @@ The default ranges of :data:`PARAMETER_RANGES` bracket 200-300 ms post-bounce co
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -215,6 +216,18 @@ def electron_fraction_for_degeneracy(
     return 0.5 * (lo + hi)
 
 
+def _from_unit_coordinate(u: Any, lo: float, hi: float, scale: str) -> Any:
+    """Value at unit coordinate ``u`` (scalar or array) of the range [lo, hi], log-spaced for "log"."""
+    return lo * (hi / lo) ** u if scale == "log" else lo + (hi - lo) * u
+
+
+def _unit_coordinate(value: float, lo: float, hi: float, scale: str) -> float:
+    """Position of ``value`` in its range, 0 at ``lo`` and 1 at ``hi`` (log-spaced for "log")."""
+    if scale == "log":
+        return float(np.log(value / lo) / np.log(hi / lo))
+    return (value - lo) / (hi - lo)
+
+
 def sample_background_params(
     n: int, seed: int = 0, outer_radius_km: float = 500.0, dip_probability: float = 0.6
 ) -> list[BackgroundParams]:
@@ -234,8 +247,7 @@ def sample_background_params(
     rng = np.random.default_rng(seed)
     draws: dict[str, NDArray[np.float64]] = {}
     for name, (lo, hi, scale) in PARAMETER_RANGES.items():
-        u = rng.random(n)
-        draws[name] = lo * (hi / lo) ** u if scale == "log" else lo + (hi - lo) * u
+        draws[name] = _from_unit_coordinate(rng.random(n), lo, hi, scale)
     draws["ye_dip_depth"] = np.where(rng.random(n) < dip_probability, draws["ye_dip_depth"], 0.0)
     return [
         BackgroundParams(
@@ -243,13 +255,6 @@ def sample_background_params(
         )
         for i in range(n)
     ]
-
-
-def _unit_coordinate(value: float, lo: float, hi: float, scale: str) -> float:
-    """Position of ``value`` in its range, 0 at ``lo`` and 1 at ``hi`` (log-spaced for "log")."""
-    if scale == "log":
-        return float(np.log(value / lo) / np.log(hi / lo))
-    return (value - lo) / (hi - lo)
 
 
 def perturb_background_params(
@@ -284,6 +289,6 @@ def perturb_background_params(
             u = _unit_coordinate(values[name], lo, hi, scale) + step * rng.standard_normal()
             u = float(np.abs(u) % 2.0)
             u = 2.0 - u if u > 1.0 else u  # reflect into [0, 1]
-            values[name] = lo * (hi / lo) ** u if scale == "log" else lo + (hi - lo) * u
+            values[name] = _from_unit_coordinate(u, lo, hi, scale)
         moved.append(BackgroundParams(**values))
     return moved
