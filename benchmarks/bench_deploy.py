@@ -9,12 +9,12 @@ Measures, on the same synthetic snapshot cells:
 3. a compact MLP through onnxruntime on 2 CPU threads (float32 and float64 graphs), and the same
    MLP as generated C on one core;
 4. the analytic maximum-entropy crossing test from moments
-   (:func:`nulearn.flavor.labelling.label_moments`), which the classifiers stand in for, and the
+   (:func:`nulearn.flavor.data.labelling.label_moments`), which the classifiers stand in for, and the
    agreement of each classifier's flags with it;
 5. models of 3D moments (issue 7): the generated C kernel of a polynomial LR (n = 2) on the
    13 rotation-invariant ELN-XLN features, computed in the kernel from raw densities and flux
    vectors (16 inputs per cell), one core, beside the analytic 3D maximum-entropy test
-   (:func:`nulearn.flavor.moments3d.label_moments3d`, 2000 directions); and the 1D LR in physical
+   (:func:`nulearn.flavor.physics.moments3d.label_moments3d`, 2000 directions); and the 1D LR in physical
    coordinates (``log``/``atanh`` per cell).
 
 Two rates per row: ``cells/s`` (wall clock) and ``cells/cpu-s`` (cells per second of CPU time
@@ -54,9 +54,9 @@ def _best(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
 
 
 def _train(workdir: Path, scheme: str, kind: str, n_train: int, **kw: object) -> Path:
-    from nulearn.flavor.generate import generate
-    from nulearn.flavor.models import build_model
-    from nulearn.flavor.species import feature_names
+    from nulearn.flavor.data.generate import generate
+    from nulearn.flavor.models.registry import build_model
+    from nulearn.flavor.physics.species import feature_names
     from nulearn.ml.model_card import ModelCard, save_model
 
     out = workdir / f"{kind}_{scheme}"
@@ -85,11 +85,12 @@ def _bench_3d(
     workdir: Path, n: int, label_cells: int, add: Callable[..., None], labels_rate: dict[str, float]
 ) -> None:
     """Section 5: generated C for a 3D-moment LR and for the LR in physical coordinates."""
+    from nulearn.flavor.data.generate3d import generate3d
     from nulearn.flavor.deploy import load_deployable
+    from nulearn.flavor.deploy.snapshot import synthetic_moments
     from nulearn.flavor.deploy.toolchain import build_kernel
-    from nulearn.flavor.models import build_model
-    from nulearn.flavor.moments3d import XLN_FEATURES_3D, generate3d, label_moments3d
-    from nulearn.flavor.snapshot import synthetic_moments
+    from nulearn.flavor.models.registry import build_model
+    from nulearn.flavor.physics.moments3d import XLN_FEATURES_3D, label_moments3d
     from nulearn.ml.model_card import ModelCard, save_model
 
     model_dir = workdir / "lr_xln_3d"
@@ -200,12 +201,12 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(2)
+    from nulearn.flavor.data.labelling import label_moments
     from nulearn.flavor.deploy import flag_snapshot, load_deployable
     from nulearn.flavor.deploy.onnx_export import OnnxKernel, export_onnx
+    from nulearn.flavor.deploy.snapshot import synthetic_moments, write_synthetic_snapshot
     from nulearn.flavor.deploy.toolchain import build_kernel
-    from nulearn.flavor.labelling import label_moments
-    from nulearn.flavor.snapshot import synthetic_moments, write_synthetic_snapshot
-    from nulearn.flavor.species import features_from_moments
+    from nulearn.flavor.physics.species import features_from_moments
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench_deploy_"))
     workdir.mkdir(parents=True, exist_ok=True)

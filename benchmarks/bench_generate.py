@@ -1,4 +1,4 @@
-"""Labelled samples per second of `nulearn.flavor.generate` for each scheme (issue 2 target: xln >= 500,000/s).
+"""Labelled samples per second of `nulearn.flavor.data.generate` for each scheme (issue 2 target: xln >= 500,000/s).
 
 Run: .venv/bin/python benchmarks/bench_generate.py [--n 1000000] [--repeats 3]
 Prints one line per scheme and family with the best of ``repeats`` timings, plus the machine.
@@ -13,8 +13,8 @@ import time
 
 import numba
 
-from nulearn.flavor.families import get_family
-from nulearn.flavor.generate import generate
+from nulearn.flavor.data.generate import generate
+from nulearn.flavor.physics.families import get_family
 
 
 def main() -> None:

@@ -22,16 +22,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from nulearn.flavor.generate import generate
-from nulearn.flavor.growth_models import (
-    GrowthMLPRegressor,
-    evaluate_growth_models,
-    gbt_growth_regressor,
-    growth_dataset,
-)
-from nulearn.flavor.moments3d import compare_crossing_models3d, default_models3d, generate3d
-from nulearn.flavor.species import feature_names
-from nulearn.flavor.stability import StabilityConfig, growth_rate_from_moments
+from nulearn.flavor.data.generate import generate
+from nulearn.flavor.data.generate3d import generate3d
+from nulearn.flavor.data.growth import growth_dataset
+from nulearn.flavor.evaluation.growth import evaluate_growth_models
+from nulearn.flavor.evaluation.models3d import compare_crossing_models3d, default_models3d
+from nulearn.flavor.models.growth import GrowthMLPRegressor, gbt_growth_regressor
+from nulearn.flavor.physics.species import feature_names
+from nulearn.flavor.physics.stability import StabilityConfig, growth_rate_from_moments
 from nulearn.ml.report import markdown_table
 
 

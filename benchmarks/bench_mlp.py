@@ -29,12 +29,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from nulearn.flavor.ceiling import (
-    bayes_ceiling,
-)
-from nulearn.flavor.deep_study import evaluate_mlp
-from nulearn.flavor.generate import generate
-from nulearn.flavor.mlp import MLPClassifier, MLPConfig, table_xy
+from nulearn.flavor.data.generate import generate
+from nulearn.flavor.evaluation.ceiling import bayes_ceiling
+from nulearn.flavor.models.mlp.classifier import MLPClassifier, MLPConfig, table_xy
+from nulearn.flavor.studies.deep import evaluate_mlp
 from nulearn.ml.report import markdown_table
 
 UNSTABLE_FRACTION = 0.055

@@ -14,11 +14,11 @@ import warnings
 
 import numpy as np
 
-from nulearn.flavor.ceiling import bayes_ceiling
-from nulearn.flavor.evaluation import split_dataset
-from nulearn.flavor.generate import generate
-from nulearn.flavor.models import build_model
-from nulearn.flavor.species import feature_names
+from nulearn.flavor.data.generate import generate
+from nulearn.flavor.data.splits import split_dataset
+from nulearn.flavor.evaluation.ceiling import bayes_ceiling
+from nulearn.flavor.models.registry import build_model
+from nulearn.flavor.physics.species import feature_names
 
 _DEGREE = {"lr2": 2, "lr9": 9}
 _CONFIG = {"gbt_closure": {"closure_features": "maxent"}, "mlp": {"num_threads": 1}}

@@ -4,7 +4,7 @@ arXiv:2310.03807 reaches 94-99% on realistic data by training and testing on tim
 one supernova model (200, 250 and 300 ms after bounce): the test cells are another moment of the
 same star. nulearn's realistic benchmark holds out independently drawn profiles, other stars.
 This script spans the two: it trains on ``--profiles`` random profiles and tests on nearby
-profiles (:func:`~nulearn.flavor.transport.background.perturb_background_params`: each parameter
+profiles (:func:`~nulearn.flavor.physics.transport.background.perturb_background_params`: each parameter
 moved by a normal step of ``step`` x its range, the analogue of a later snapshot) at growing steps,
 and on independent profiles, always profiles never seen in training; the training profiles
 themselves (in-sample) give what the models can memorise.
@@ -21,12 +21,13 @@ from pathlib import Path
 import pandas as pd
 
 from bench_realistic_scale import MODELS, solve_params
-from nulearn.flavor.evaluation import evaluate_model, fit_model
-from nulearn.flavor.realistic_study import build_study_model
-from nulearn.flavor.transport.background import (
+from nulearn.flavor.evaluation.fit import fit_model
+from nulearn.flavor.evaluation.scoring import evaluate_model
+from nulearn.flavor.physics.transport.background import (
     perturb_background_params,
     sample_background_params,
 )
+from nulearn.flavor.studies.realistic import build_study_model
 
 
 def main() -> None:

@@ -14,7 +14,12 @@ import os
 import time
 from pathlib import Path
 
-from nulearn.flavor.reproduce import ReproduceConfig, acceptance_table, reproduce, write_report
+from nulearn.flavor.studies.reproduce import (
+    ReproduceConfig,
+    acceptance_table,
+    reproduce,
+    write_report,
+)
 from nulearn.ml.report import markdown_table
 
 

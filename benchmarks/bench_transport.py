@@ -1,6 +1,6 @@
 """Seconds per transport profile, scattering-solver iterations and validation errors.
 
-Prints measured figures for the gray transport solver of ``nulearn.flavor.transport``:
+Prints measured figures for the gray transport solver of ``nulearn.flavor.physics.transport``:
 wall time per profile at several resolutions (background + opacities + scattering solve +
 moments + crossing search), the iteration counts of the three scattering methods on one profile,
 and the homogeneous-sphere error. Taken on a shared machine: re-run for clean numbers.
@@ -12,7 +12,8 @@ import time
 
 import numpy as np
 
-from nulearn.flavor.transport import (
+from nulearn.flavor.data.realistic import profile_table
+from nulearn.flavor.physics.transport import (
     BackgroundParams,
     SolverConfig,
     build_background,
@@ -20,9 +21,8 @@ from nulearn.flavor.transport import (
     sample_background_params,
     solve_profile,
 )
-from nulearn.flavor.transport.analytic import homogeneous_sphere
-from nulearn.flavor.transport.dataset import profile_table
-from nulearn.flavor.transport.solver import TransportProblem, solve_transport
+from nulearn.flavor.physics.transport.analytic import homogeneous_sphere
+from nulearn.flavor.physics.transport.solver import TransportProblem, solve_transport
 
 
 def seconds_per_profile(config: SolverConfig, n_profiles: int) -> float:

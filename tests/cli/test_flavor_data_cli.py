@@ -6,7 +6,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from nulearn.cli import app
-from nulearn.flavor.dataset import read_dataset, write_dataset
+from nulearn.flavor.data.tables import read_dataset, write_dataset
 
 runner = CliRunner()
 

@@ -11,8 +11,8 @@ import torch
 from typer.testing import CliRunner, Result
 
 from nulearn.cli import app
-from nulearn.flavor.generate import generate
-from nulearn.flavor.mlp import MLPConfig
+from nulearn.flavor.data.generate import generate
+from nulearn.flavor.models.mlp.classifier import MLPConfig
 
 torch.set_num_threads(1)
 runner = CliRunner()

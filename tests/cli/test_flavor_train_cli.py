@@ -10,8 +10,8 @@ import yaml
 from typer.testing import CliRunner
 
 from nulearn.cli import app
-from nulearn.flavor.dataset import read_dataset, write_dataset
-from nulearn.flavor.generate import generate, generation_metadata
+from nulearn.flavor.data.generate import generate, generation_metadata
+from nulearn.flavor.data.tables import read_dataset, write_dataset
 
 runner = CliRunner()
 

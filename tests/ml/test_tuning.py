@@ -24,8 +24,8 @@ import optuna
 import pytest
 import torch
 
-from nulearn.flavor.mlp import MLPClassifier, MLPConfig
-from nulearn.flavor.mlp_tuning import SearchSpace, suggest_config, tune_mlp
+from nulearn.flavor.models.mlp.classifier import MLPClassifier, MLPConfig
+from nulearn.flavor.models.mlp.tuning import SearchSpace, suggest_config, tune_mlp
 from nulearn.ml.tuning import (
     PruningCallback,
     create_study,

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # annotations of the deep-MLP helpers (issue 4); imported laz
     import pandas as pd
     from numpy.typing import NDArray
 
-    from nulearn.flavor.mlp import MLPConfig
+    from nulearn.flavor.models.mlp.classifier import MLPConfig
 
 __all__ = ["app"]
 
@@ -40,8 +40,8 @@ def generate_cmd(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Generate labelled samples from parametric angular distributions."""
-    from nulearn.flavor.dataset import write_dataset
-    from nulearn.flavor.generate import generate, generation_metadata
+    from nulearn.flavor.data.generate import generate, generation_metadata
+    from nulearn.flavor.data.tables import write_dataset
 
     t0 = time.perf_counter()
     frame = generate(
@@ -85,9 +85,9 @@ def label_cmd(
     Input columns: alpha, F_nue, F_nuebar (ELN), plus alpha_x, alpha_xbar, F_nux, F_nuxbar (ELN-XLN);
     or raw moments n_nue, n_nuebar[, n_nux, n_nuxbar], F_* which are converted to those features.
     """
-    from nulearn.flavor.dataset import read_dataset, write_dataset
-    from nulearn.flavor.labelling import label_moments
-    from nulearn.flavor.species import features_from_moments
+    from nulearn.flavor.data.labelling import label_moments
+    from nulearn.flavor.data.tables import read_dataset, write_dataset
+    from nulearn.flavor.physics.species import features_from_moments
 
     ds = read_dataset(inp)
     frame = ds.frame
@@ -121,9 +121,9 @@ def _deep_inputs(
     """Read the tables and the MLP config; split off a test set unless one is given."""
     import dataclasses
 
-    from nulearn.flavor.dataset import read_dataset
-    from nulearn.flavor.evaluation import split_dataset
-    from nulearn.flavor.mlp import MLPConfig, table_xy
+    from nulearn.flavor.data.splits import split_dataset
+    from nulearn.flavor.data.tables import read_dataset
+    from nulearn.flavor.models.mlp.classifier import MLPConfig, table_xy
 
     cfg = MLPConfig.from_yaml(config) if config is not None else MLPConfig()
     feats = tuple(f.strip() for f in features.split(",") if f.strip()) if features else cfg.features
@@ -172,7 +172,7 @@ _TEST_OPT = typer.Option(
     None, "--test-data", help="Test table; default: a stratified split of --data."
 )
 _CFG_OPT = typer.Option(
-    None, "--config", help="MLPConfig YAML (fields of nulearn.flavor.mlp.MLPConfig)."
+    None, "--config", help="MLPConfig YAML (fields of nulearn.flavor.models.mlp.classifier.MLPConfig)."
 )
 _FEAT_OPT = typer.Option(
     None, "--features", help="Comma-separated feature columns (default: the scheme's)."
@@ -220,7 +220,7 @@ def tune_cmd(
     """
     import optuna
 
-    from nulearn.flavor.mlp_tuning import SearchSpace, tune_mlp
+    from nulearn.flavor.models.mlp.tuning import SearchSpace, tune_mlp
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     cfg, X_tr, y_tr, _, _ = _deep_inputs(data, None, config, features, label, 0.2, 0)
@@ -273,7 +273,7 @@ def seeds_cmd(
     out: Path | None = typer.Option(None, "--out", help="Write the table (.md, or .csv)."),
 ) -> None:
     """Train one MLP per seed; print precision, recall and F1 per seed with mean and std."""
-    from nulearn.flavor.deep_study import seed_study, summarize_seeds
+    from nulearn.flavor.studies.deep import seed_study, summarize_seeds
 
     cfg, X_tr, y_tr, X_te, y_te = _deep_inputs(
         data, test_data, config, features, label, test_fraction, split_seed
@@ -309,7 +309,7 @@ def compact_cmd(
     out: Path | None = typer.Option(None, "--out", help="Write the table (.md, or .csv)."),
 ) -> None:
     """F1 against inference cost (parameters, multiply-adds per cell, cells/s) over network sizes."""
-    from nulearn.flavor.deep_study import compact_study
+    from nulearn.flavor.studies.deep import compact_study
 
     parsed: list[tuple[int, ...]] = []
     for spec in (s for v in sizes for s in v.split(",") if s.strip()):
@@ -337,7 +337,7 @@ def calibration_cmd(
 ) -> None:
     """Train one MLP; compare raw, temperature-scaled and isotonic probabilities (ECE, Brier,
     reliability diagram, best-F1 threshold from validation) in a Markdown report."""
-    from nulearn.flavor.deep_study import calibration_study
+    from nulearn.flavor.studies.deep import calibration_study
     from nulearn.ml.report import Report
 
     cfg, X_tr, y_tr, X_te, y_te = _deep_inputs(
@@ -374,8 +374,8 @@ def transport_cmd(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Solve gray transport on randomized profiles; write moments and exact crossing labels."""
-    from nulearn.flavor.transport.dataset import write_realistic_dataset
-    from nulearn.flavor.transport.profile import SolverConfig
+    from nulearn.flavor.data.realistic import write_realistic_dataset
+    from nulearn.flavor.physics.transport.profile import SolverConfig
 
     path, frame = write_realistic_dataset(
         out, profiles, seed, SolverConfig(n_radii=n_radii, n_core=n_core), progress=progress
@@ -491,7 +491,7 @@ def snapshot_cmd(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Write a synthetic snapshot: smooth moment fields with unstable regions (default layout)."""
-    from nulearn.flavor.snapshot import write_synthetic_snapshot
+    from nulearn.flavor.deploy.snapshot import write_synthetic_snapshot
 
     # click options take one value; the remaining axes of --shape arrive as extra arguments
     try:
@@ -527,8 +527,8 @@ def growth_cmd(
     import numpy as np
     import pandas as pd
 
-    from nulearn.flavor.dataset import read_dataset, write_dataset
-    from nulearn.flavor.stability import (
+    from nulearn.flavor.data.tables import read_dataset, write_dataset
+    from nulearn.flavor.physics.stability import (
         StabilityConfig,
         growth_rate,
         growth_rate_per_second,
@@ -586,8 +586,8 @@ def study_cmd(
     ),
 ) -> None:
     """Artificial-to-realistic study (arXiv:2310.03807 Tables I-III, analytic tests, DANN, I2/I3)."""
-    from nulearn.flavor.realistic_report import study_report
-    from nulearn.flavor.realistic_study import StudyConfig, run_study
+    from nulearn.flavor.studies.realistic import StudyConfig, run_study
+    from nulearn.flavor.studies.realistic_report import study_report
 
     if config is not None:
         cfg = StudyConfig.from_yaml(config.read_text())
@@ -619,8 +619,8 @@ def label3d_cmd(
     n_directions: int = typer.Option(2000, min=1000, help="Fibonacci directions on the sphere."),
 ) -> None:
     """The analytic 3D maximum-entropy crossing test from number densities and flux vectors."""
-    from nulearn.flavor.dataset import read_dataset, write_dataset
-    from nulearn.flavor.moments3d import features_from_moments3d, label_moments3d
+    from nulearn.flavor.data.tables import read_dataset, write_dataset
+    from nulearn.flavor.physics.moments3d import features_from_moments3d, label_moments3d
 
     ds = read_dataset(inp)
     t0 = time.perf_counter()
@@ -658,8 +658,8 @@ def generate3d_cmd(
     n_directions: int = typer.Option(2000, min=1000, help="Fibonacci directions of the labels."),
 ) -> None:
     """Random 3D moments with invariant features and analytic 3D maxent crossing labels."""
-    from nulearn.flavor.dataset import write_dataset
-    from nulearn.flavor.moments3d import generate3d
+    from nulearn.flavor.data.generate3d import generate3d
+    from nulearn.flavor.data.tables import write_dataset
 
     try:
         frame = generate3d(
@@ -685,7 +685,7 @@ def _training_features(
     frame: pd.DataFrame, metadata: dict[str, object], features: str | None
 ) -> tuple[tuple[str, ...], str | None]:
     """Feature columns (in order) and scheme: --features, else the dataset's metadata, else inferred."""
-    from nulearn.flavor.species import ELN_FEATURES, XLN_FEATURES, species_for_features
+    from nulearn.flavor.physics.species import ELN_FEATURES, XLN_FEATURES, species_for_features
 
     scheme = metadata.get("scheme")
     scheme_name = str(scheme) if scheme is not None else None
@@ -720,8 +720,9 @@ def train_cmd(
     seed: int = typer.Option(0, help="Seed of the split and the model."),
 ) -> None:
     """Train a crossing classifier and save it with a model card."""
-    from nulearn.flavor.dataset import read_dataset
-    from nulearn.flavor.models import MODEL_NAMES, train_carded_model
+    from nulearn.flavor.data.tables import read_dataset
+    from nulearn.flavor.evaluation.fit import train_carded_model
+    from nulearn.flavor.models.registry import MODEL_NAMES
     from nulearn.ml.model_card import save_model
 
     if model not in MODEL_NAMES:
@@ -788,8 +789,8 @@ def predict_cmd(
     """
     import numpy as np
 
-    from nulearn.flavor.dataset import read_dataset, write_dataset
-    from nulearn.flavor.species import validate_features
+    from nulearn.flavor.data.tables import read_dataset, write_dataset
+    from nulearn.flavor.physics.species import validate_features
     from nulearn.ml.model_card import ModelCardError, load_model
 
     try:
@@ -851,9 +852,10 @@ def evaluate_cmd(
     ),
 ) -> None:
     """Score a saved model on labelled data, beside the data's Bayes ceiling."""
-    from nulearn.flavor.ceiling import bayes_ceiling
-    from nulearn.flavor.dataset import read_dataset
-    from nulearn.flavor.evaluation import evaluate_model, parse_ranges, select_range
+    from nulearn.flavor.data.splits import parse_ranges, select_range
+    from nulearn.flavor.data.tables import read_dataset
+    from nulearn.flavor.evaluation.ceiling import bayes_ceiling
+    from nulearn.flavor.evaluation.scoring import evaluate_model
     from nulearn.ml.model_card import ModelCardError, load_model
 
     try:
@@ -932,7 +934,7 @@ def reproduce_cmd(
     """Regenerate Tables I-IV and Figs. 1-3 of arXiv:2310.03807 with Bayes ceilings, in one report."""
     import dataclasses
 
-    from nulearn.flavor.reproduce import ReproduceConfig, reproduce, write_report
+    from nulearn.flavor.studies.reproduce import ReproduceConfig, reproduce, write_report
 
     if full and size is not None:
         raise typer.BadParameter("--full and --size exclude each other")

@@ -47,7 +47,7 @@ class YAMLConfig:
     Class attributes that shape the YAML form:
 
     * ``yaml_section``: a file may hold the fields at top level or under this key (e.g. ``mlp:``
-      for :class:`~nulearn.flavor.mlp_config.MLPConfig`); ``None`` for top level only.
+      for :class:`~nulearn.flavor.models.mlp.config.MLPConfig`); ``None`` for top level only.
     * ``yaml_sort_keys``: write keys sorted (``True``) or in field order (``False``).
     """
 

@@ -38,11 +38,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 import yaml
 from numpy.typing import ArrayLike, NDArray
+
+from nulearn.ml.persistence import dump_estimator, load_estimator
 
 __all__ = [
     "CARD_FILE",
@@ -312,7 +313,7 @@ def save_model(estimator: Any, card: ModelCard, out_dir: str | Path) -> Path:
             f"estimator was fitted on {n_in} features but the card lists {len(card.feature_names)}: "
             f"{list(card.feature_names)}"
         )
-    joblib.dump(estimator, out / ESTIMATOR_FILE)
+    dump_estimator(estimator, out / ESTIMATOR_FILE)
     final = replace(card, estimator_sha256=file_sha256(out / ESTIMATOR_FILE))
     if not final.params and hasattr(estimator, "get_params"):
         final.params = _plain(estimator.get_params(deep=False))
@@ -353,7 +354,7 @@ def load_model(model_dir: str | Path, *, strict: bool = False) -> CardedModel:
         if strict and any(k in _PICKLE_CRITICAL for k in diffs):
             raise ModelCardError(f"package versions differ from training time: {msg}")
         warnings.warn(f"model {d}: package versions differ from training time: {msg}", stacklevel=2)
-    estimator = joblib.load(est_path)
+    estimator = load_estimator(est_path)
     n_in = getattr(estimator, "n_features_in_", None)
     if n_in is not None and int(n_in) != len(card.feature_names):
         raise ModelCardError(

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from nulearn.flavor.deploy.raw_moments import features_from_raw
-from nulearn.flavor.species import ELN_FEATURES, XLN_FEATURES
+from nulearn.flavor.physics.species import ELN_FEATURES, XLN_FEATURES
 from nulearn.ml.model_card import ModelCard, save_model
 
 
@@ -99,7 +99,7 @@ def _training_data(xln: bool, three_d: bool) -> tuple[np.ndarray, np.ndarray, tu
         names = XLN_FEATURES if xln else ELN_FEATURES
         x, _ = features_from_raw(raw_moments(1500, seed=1, xln=xln), names)
         return x, proxy_labels(x), names
-    from nulearn.flavor.moments3d import (
+    from nulearn.flavor.physics.moments3d import (
         ELN_FEATURES_3D,
         XLN_FEATURES_3D,
         features_from_moments3d,
@@ -113,7 +113,7 @@ def _training_data(xln: bool, three_d: bool) -> tuple[np.ndarray, np.ndarray, tu
 
 
 def _train(kind: str, xln: bool, out: Path, three_d: bool = False, **kw: object) -> Path:
-    from nulearn.flavor.models import build_model
+    from nulearn.flavor.models.registry import build_model
 
     x, y, names = _training_data(xln, three_d)
     frame = pd.DataFrame(x, columns=list(names))

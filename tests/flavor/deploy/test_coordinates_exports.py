@@ -18,7 +18,7 @@ from nulearn.cli import app
 from nulearn.flavor.deploy import INVALID_FLAG, load_deployable
 from nulearn.flavor.deploy.plan import Coordinates, Standardize
 from nulearn.flavor.deploy.raw_moments import features_from_raw
-from nulearn.flavor.snapshot import write_synthetic_snapshot
+from nulearn.flavor.deploy.snapshot import write_synthetic_snapshot
 
 from .conftest import raw_moments
 from .golden import TARGETS, assert_golden, run_target
@@ -66,8 +66,8 @@ def test_plan_starts_with_coordinates(
 
 def test_changed_coordinate_map_is_refused() -> None:
     """A coordinate map the deploy stage does not reproduce fails at export, never silently."""
-    from nulearn.flavor.coordinates import PhysicalCoordinates
     from nulearn.flavor.deploy.extract import coordinates_stage
+    from nulearn.flavor.models.coordinates import PhysicalCoordinates
 
     class Shifted(PhysicalCoordinates):  # type: ignore[misc]
         def transform(self, X: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Models of 3D moments (number densities and flux vectors, issue 7) on every deployment target.
 
 The exports take raw 3D moments and compute the rotation-invariant features themselves; they
-must agree with the Python model fed by :func:`nulearn.flavor.moments3d.features_from_moments3d`
+must agree with the Python model fed by :func:`nulearn.flavor.physics.moments3d.features_from_moments3d`
 (including flux vectors too short to have a direction), flag invalid cells, be invariant under
 rotations of the flux vectors, and run through ``nulearn flavor export`` and ``flag``.
 """
@@ -24,7 +24,7 @@ from nulearn.cli import app
 from nulearn.flavor.deploy import INVALID_FLAG, export_model, flag_snapshot, load_deployable
 from nulearn.flavor.deploy.raw_moments import features_from_raw, raw_moment_names
 from nulearn.flavor.deploy.toolchain import build_kernel, compiler_available
-from nulearn.flavor.moments3d import (
+from nulearn.flavor.physics.moments3d import (
     ELN_FEATURES_3D,
     XLN_FEATURES_3D,
     features_from_moments3d,

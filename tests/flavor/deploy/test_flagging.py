@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from nulearn import __version__
 from nulearn.cli import app
 from nulearn.flavor.deploy import flag_snapshot, load_deployable
+from nulearn.flavor.deploy.snapshot import RAW_MOMENTS, write_synthetic_snapshot
 from nulearn.flavor.deploy.toolchain import compiler_available
-from nulearn.flavor.snapshot import RAW_MOMENTS, write_synthetic_snapshot
 
 
 def _reference(snapshot: Path, model_dir: Path, mapping: dict[str, str] | None = None):  # type: ignore[no-untyped-def]

@@ -102,7 +102,7 @@ def _monomial(powers: np.ndarray, prev: str) -> str:
 
 def lepton_sums(stage: Coordinates, name: Callable[[int], str], one: str) -> tuple[str, str]:
     """``(g0, g1)`` expressions of a :class:`Coordinates` stage, summed left to right as
-    :func:`nulearn.flavor.coordinates.lepton_number_moments` does (C and Fortran alike).
+    :func:`nulearn.flavor.models.coordinates.lepton_number_moments` does (C and Fortran alike).
 
     Args:
         stage: the stage.

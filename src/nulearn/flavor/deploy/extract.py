@@ -2,7 +2,7 @@
 
 Supported for code generation:
 
-* scikit-learn pipelines of ``PhysicalCoordinates`` (:mod:`nulearn.flavor.coordinates`),
+* scikit-learn pipelines of ``PhysicalCoordinates`` (:mod:`nulearn.flavor.models.coordinates`),
   ``StandardScaler``, ``PolynomialFeatures`` and a final binary ``LogisticRegression`` (the
   polynomial LR of arXiv:2310.03807, in raw or physical coordinates);
 * PyTorch feed-forward networks of ``Linear``, ``ReLU``, ``BatchNorm1d`` (eval mode, folded
@@ -46,7 +46,7 @@ def _f64(a: Any) -> NDArray[np.float64]:
 
 
 def coordinates_stage(transformer: Any, n_in: int) -> Coordinates:
-    """:class:`Coordinates` stage of a fitted :class:`~nulearn.flavor.coordinates.PhysicalCoordinates`.
+    """:class:`Coordinates` stage of a fitted :class:`~nulearn.flavor.models.coordinates.PhysicalCoordinates`.
 
     The stage is checked against ``transformer.transform`` on probe features, so that a change
     of the coordinate map that deployment does not know fails here instead of exporting a
@@ -56,8 +56,11 @@ def coordinates_stage(transformer: Any, n_in: int) -> Coordinates:
         ValueError: when the transformer is unfitted, fitted on another width than ``n_in``, or
             its map is not the one the stage reproduces.
     """
-    from nulearn.flavor.coordinates import G_RATIO_SOFTENING, LEPTON_TERMS
     from nulearn.flavor.deploy.plan import run_stages
+    from nulearn.flavor.models.coordinates import (
+        G_RATIO_SOFTENING,
+        LEPTON_TERMS,
+    )
 
     r = getattr(transformer, "ratio_columns_", None)
     width = getattr(transformer, "n_features_in_", None)
@@ -110,7 +113,7 @@ def plan_from_sklearn_pipeline(
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
-    from nulearn.flavor.coordinates import PhysicalCoordinates
+    from nulearn.flavor.models.coordinates import PhysicalCoordinates
 
     steps = [step for _, step in getattr(pipeline, "steps", [("model", pipeline)])]
     stages: list[Stage] = []
@@ -255,7 +258,7 @@ def plan_from_torch(
     Args:
         network: ``torch.nn.Module`` mapping standardized features ``(n, k)`` to logits.
         input_mean, input_scale: feature standardization applied before the network, if any.
-        coordinates: a fitted :class:`~nulearn.flavor.coordinates.PhysicalCoordinates` applied
+        coordinates: a fitted :class:`~nulearn.flavor.models.coordinates.PhysicalCoordinates` applied
             to the features before the standardization (``MLPClassifier.coordinates_``), or
             ``None`` for raw features.
     """

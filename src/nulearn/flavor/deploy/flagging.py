@@ -1,9 +1,9 @@
 """Flag every cell of an HDF5 snapshot: chunked, bounded memory, resumable, optionally on Dask.
 
 :func:`flag_snapshot` reads the moment datasets of a snapshot (layout and ``--map`` of
-:mod:`nulearn.flavor.snapshot`; a model of 3D moments reads ``/n_<s>`` and ``/flux_x_<s>``,
+:mod:`nulearn.flavor.deploy.snapshot`; a model of 3D moments reads ``/n_<s>`` and ``/flux_x_<s>``,
 ``/flux_y_<s>``, ``/flux_z_<s>`` in the same way), cuts the grid into hyperslab blocks of at most ``chunk_cells``
-cells (:func:`~nulearn.flavor.snapshot.grid_blocks`), evaluates the model on each block and
+cells (:func:`~nulearn.flavor.deploy.snapshot.grid_blocks`), evaluates the model on each block and
 writes, with the grid's shape,
 
 * ``/p_crossing`` (float64, NaN for invalid cells), ``/flag`` (int8: 1 crossing, 0 none, -1
@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from nulearn import __version__
 from nulearn.flavor.deploy.loading import DeployableModel, load_deployable
 from nulearn.flavor.deploy.raw_moments import RAW_MOMENTS_3D
-from nulearn.flavor.snapshot import grid_blocks, open_moment_datasets, parse_mapping
+from nulearn.flavor.deploy.snapshot import grid_blocks, open_moment_datasets, parse_mapping
 
 __all__ = ["BACKENDS", "FlagResult", "flag_snapshot", "make_kernel", "parse_dataset_mapping"]
 
@@ -82,7 +82,7 @@ class FlagResult:
 def parse_dataset_mapping(items: list[str]) -> dict[str, str]:
     """``--map`` items -> ``{raw moment: dataset path}``, 1D names and the 3D flux components.
 
-    As :func:`nulearn.flavor.snapshot.parse_mapping` (which reads the 1D names), also accepting
+    As :func:`nulearn.flavor.deploy.snapshot.parse_mapping` (which reads the 1D names), also accepting
     ``flux_x_<s>=/path`` etc. for models of 3D moments.
 
     Raises:

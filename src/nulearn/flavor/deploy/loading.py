@@ -3,19 +3,19 @@
 :func:`load_deployable` reads a model directory written by :func:`nulearn.ml.model_card.save_model`
 (``card.yaml`` + ``estimator.joblib``) and recognizes
 
-* ``poly_lr``: the scikit-learn pipeline of :func:`nulearn.flavor.models.polynomial_logistic_regression`;
-* ``mlp``: :class:`nulearn.flavor.mlp.MLPClassifier` (standardization, network, prior-shift
+* ``poly_lr``: the scikit-learn pipeline of :func:`nulearn.flavor.models.classical.polynomial_logistic_regression`;
+* ``mlp``: :class:`nulearn.flavor.models.mlp.classifier.MLPClassifier` (standardization, network, prior-shift
   logit offset, calibrator, threshold);
 * ``sklearn``: any other scikit-learn classifier (trees, KNN, SVM; ONNX export and Python
   inference only).
 
-Models in physical coordinates (:mod:`nulearn.flavor.coordinates`: a ``coords`` pipeline step of
+Models in physical coordinates (:mod:`nulearn.flavor.models.coordinates`: a ``coords`` pipeline step of
 the LR, ``MLPClassifier.coordinates_``) and models of 3D-moment features (a direction cosine among
-the features, :mod:`nulearn.flavor.moments3d`) are recognized by the same code.
+the features, :mod:`nulearn.flavor.physics.moments3d`) are recognized by the same code.
 
 The Python reference (:meth:`DeployableModel.predict_raw`) is what every export is checked
 against: the estimator's own ``predict_proba`` on the valid cells (features of 3D models from
-:func:`nulearn.flavor.moments3d.features_from_moments3d` itself), the card's threshold
+:func:`nulearn.flavor.physics.moments3d.features_from_moments3d` itself), the card's threshold
 (``p >= threshold``, as :class:`~nulearn.ml.model_card.CardedModel` predicts) and flag -1 on
 invalid cells. For the MLP it runs the network in float64 (the exports compute in float64;
 the float32 network differs from it by ~1e-7 in the logit, which an isotonic calibrator's
@@ -183,7 +183,7 @@ class DeployableModel:
         """Python reference on raw moments ``(n_cells,)``: ``(p_crossing, flag, valid)``.
 
         Invalid cells get ``p = NaN`` and ``flag = -1``. The features of 3D models come from
-        :func:`~nulearn.flavor.moments3d.features_from_moments3d` on the valid cells (the
+        :func:`~nulearn.flavor.physics.moments3d.features_from_moments3d` on the valid cells (the
         library the generated code mirrors), those of 1D models from
         :func:`~nulearn.flavor.deploy.raw_moments.features_from_raw`.
         """
@@ -205,7 +205,7 @@ def _library_features3d(
     """Features ``(n_cells, n_features)`` of the valid cells by ``features_from_moments3d`` (NaN elsewhere)."""
     import pandas as pd
 
-    from nulearn.flavor.moments3d import features_from_moments3d
+    from nulearn.flavor.physics.moments3d import features_from_moments3d
 
     frame = pd.DataFrame(
         {

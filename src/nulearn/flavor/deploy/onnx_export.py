@@ -9,7 +9,7 @@ order of :func:`~nulearn.flavor.deploy.raw_moments.raw_moment_names`, float64) a
 
 * scikit-learn models (the polynomial LR, trees, KNN, gradient boosting): the estimator is
   converted by skl2onnx in double precision and wrapped with pre- and post-processing nodes;
-  leading :class:`~nulearn.flavor.coordinates.PhysicalCoordinates` steps (which skl2onnx does not
+  leading :class:`~nulearn.flavor.models.coordinates.PhysicalCoordinates` steps (which skl2onnx does not
   know) become nodes of the pre-processing (``artanh F`` as ``0.5 log((1 + F) / (1 - F))``:
   onnxruntime has no double ``Atanh``) and the rest of the pipeline is converted;
 * the MLP: :class:`~nulearn.flavor.deploy.torch_module.RawMomentMLP` through ``torch.onnx``.
@@ -78,7 +78,7 @@ def _leading_coordinates(estimator: Any, n_in: int) -> tuple[Any, Coordinates | 
     """``(estimator without a leading PhysicalCoordinates step, that step's plan stage or None)``."""
     from sklearn.pipeline import Pipeline
 
-    from nulearn.flavor.coordinates import PhysicalCoordinates
+    from nulearn.flavor.models.coordinates import PhysicalCoordinates
 
     if not isinstance(estimator, Pipeline) or not isinstance(
         estimator.steps[0][1], PhysicalCoordinates

@@ -6,7 +6,7 @@ to its probability of an ELN crossing and its flag:
 1. features from raw moments (:mod:`nulearn.flavor.deploy.raw_moments`; 1D or 3D moments) and
    the validity check;
 2. ``stages``: :class:`Coordinates` (the physical coordinates of
-   :mod:`nulearn.flavor.coordinates`: log density ratios, flux-factor rapidities, flux factors
+   :mod:`nulearn.flavor.models.coordinates`: log density ratios, flux-factor rapidities, flux factors
    and the lepton-number moments g0, g1), :class:`Standardize` (``(x - mean) / scale``), :class:`Polynomial` (monomials
    ``prod_i x_i^p_i`` in scikit-learn's ``PolynomialFeatures.powers_`` order) and
    :class:`Dense` (``W x + b``, optional ReLU), ending in one logit ``z``;
@@ -52,7 +52,7 @@ INVALID_FLAG = -1
 
 @dataclass(frozen=True)
 class Coordinates:
-    """Physical coordinates (:func:`nulearn.flavor.coordinates.physical_coordinates`).
+    """Physical coordinates (:func:`nulearn.flavor.models.coordinates.physical_coordinates`).
 
     With ``r = ratio_columns`` leading density ratios of ``n_in = k`` inputs ``x``::
 
@@ -61,7 +61,7 @@ class Coordinates:
 
     where ``g0 = 1 +- x_i +- ...`` (``g0_terms``: ``(sign, i)``) and ``g1 = +- x_a [x_b] +- ...``
     (``g1_terms``: ``(sign, a, b)``, ``b = -1`` for a single factor), both summed left to right
-    as :func:`nulearn.flavor.coordinates.lepton_number_moments` writes them.
+    as :func:`nulearn.flavor.models.coordinates.lepton_number_moments` writes them.
     """
 
     ratio_columns: int

@@ -15,16 +15,16 @@ Two kinds of input:
 * three-dimensional moments, as M1 codes evolve them (issue 7): ``n_s`` and the number flux
   vector ``(flux_x_s, flux_y_s, flux_z_s)`` in units of ``n c``. A model is three-dimensional
   when it reads a direction cosine ``cos_<a>_<b>``; its features follow
-  :func:`nulearn.flavor.moments3d.features_from_moments3d` step by step: flux-factor vector
+  :func:`nulearn.flavor.physics.moments3d.features_from_moments3d` step by step: flux-factor vector
   ``ff_s = flux_s / n_s`` (componentwise), magnitude ``F_s = sqrt((ffx^2 + ffy^2) + ffz^2)``,
   density ratios as in 1D, and ``cos_a_b = clip(ff_a . ff_b / (F_a F_b), -1, 1)`` when both
-  ``F > 1e-8`` (:data:`~nulearn.flavor.moments3d.MIN_DIRECTED_FLUX`), else 0 (a flux without a
+  ``F > 1e-8`` (:data:`~nulearn.flavor.physics.moments3d.MIN_DIRECTED_FLUX`), else 0 (a flux without a
   direction). All are invariant under a common rotation of the flux vectors.
 
 A cell is *valid* when, for every species the model reads, ``0 < n_s < inf`` and
 ``0 <= F_s < 1`` (``F_s`` the input flux factor in 1D, the computed magnitude in 3D; NaN fails
 every comparison and is therefore invalid, and a non-finite flux component makes ``F_s``
-non-finite); the same rule as :func:`nulearn.flavor.validation.validate_moments`.
+non-finite); the same rule as :func:`nulearn.flavor.physics.validity.validate_moments`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from nulearn.flavor.moments3d import MIN_DIRECTED_FLUX
+from nulearn.flavor.physics.moments3d import MIN_DIRECTED_FLUX
 
 __all__ = [
     "ALL_SPECIES",
@@ -85,7 +85,7 @@ class FeatureOp:
     * ``div (a, b)``: ``a / b``;
     * ``norm3 (x, y, z)``: ``sqrt((x*x + y*y) + z*z)``;
     * ``dot3 (ax, ay, az, bx, by, bz)``: ``(ax*bx + ay*by) + az*bz`` (NumPy's ``einsum`` in
-      :func:`~nulearn.flavor.moments3d.features_from_moments3d` may add the three products in
+      :func:`~nulearn.flavor.physics.moments3d.features_from_moments3d` may add the three products in
       another order: the cosines agree to rounding, ~1e-16);
     * ``cosine (dot, fa, fb)``: with ``ok = (fa > 1e-8) & (fb > 1e-8)``,
       ``q = dot / (ok ? fa*fb : 1)``, ``out = ok ? clip(q, -1, 1) : 0``.

@@ -1,7 +1,7 @@
 """The MLP as one PyTorch module from raw moments to (probability, flag), for TorchScript and ONNX.
 
 :class:`RawMomentMLP` runs the :class:`~nulearn.flavor.deploy.plan.DeployPlan` of a fitted
-:class:`nulearn.flavor.mlp.MLPClassifier` (BatchNorm folded into the linear layers, dropout
+:class:`nulearn.flavor.models.mlp.classifier.MLPClassifier` (BatchNorm folded into the linear layers, dropout
 dropped, the prior-shift logit offset in the last bias; exact up to rounding):
 raw moments ``(n_cells, n_raw)`` in the order of
 :func:`~nulearn.flavor.deploy.raw_moments.raw_moment_names` -> features -> network -> calibrator

@@ -1,0 +1,1 @@
+"""The class-weighted deep MLP: configuration, network, scikit-learn classifier and Optuna tuning."""

@@ -1,0 +1,144 @@
+"""Neutrino species and the moment features that classifiers read.
+
+Features are scale-free (arXiv:2303.05560 Eq. 6): a common factor on every number density
+changes no crossing, so densities enter only as ratios to n_nue.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from nulearn.flavor.physics.validity import validate_moments
+
+__all__ = [
+    "ELN_FEATURES",
+    "ELN_SPECIES",
+    "SPECIES",
+    "XLN_FEATURES",
+    "density_column",
+    "feature_names",
+    "features_from_moments",
+    "flux_column",
+    "species_for_features",
+    "validate_features",
+]
+
+#: Species in canonical order: electron neutrino, its antineutrino, heavy-lepton neutrino and antineutrino.
+SPECIES: tuple[str, ...] = ("nue", "nuebar", "nux", "nuxbar")
+ELN_SPECIES: tuple[str, ...] = ("nue", "nuebar")
+
+#: alpha = n_nuebar / n_nue; F_s = flux factor of species s.
+ELN_FEATURES: tuple[str, ...] = ("alpha", "F_nue", "F_nuebar")
+#: alpha_x = n_nux / n_nue, alpha_xbar = n_nuxbar / n_nue (arXiv:2310.03807 Sec. III C).
+XLN_FEATURES: tuple[str, ...] = (
+    "alpha",
+    "alpha_x",
+    "alpha_xbar",
+    "F_nue",
+    "F_nuebar",
+    "F_nux",
+    "F_nuxbar",
+)
+
+_RATIO_OF = {"nue": None, "nuebar": "alpha", "nux": "alpha_x", "nuxbar": "alpha_xbar"}
+
+
+def feature_names(scheme: str) -> tuple[str, ...]:
+    """Feature columns of a sampling scheme: ELN schemes have 3, ``xln`` has 7."""
+    if scheme in ("original", "hierarchical", "eln"):
+        return ELN_FEATURES
+    if scheme in ("xln", "eln_xln"):
+        return XLN_FEATURES
+    raise ValueError(f"unknown scheme {scheme!r}; expected one of original, hierarchical, xln")
+
+
+def density_column(species: str) -> str:
+    """Feature column holding the density ratio n_s / n_nue (``None`` for nue itself)."""
+    col = _RATIO_OF[species]
+    if col is None:
+        raise ValueError("nue is the reference density; it has no ratio column")
+    return col
+
+
+def flux_column(species: str) -> str:
+    """Feature column holding the flux factor of ``species``."""
+    return f"F_{species}"
+
+
+def species_for_features(columns: tuple[str, ...] | list[str] | pd.Index) -> tuple[str, ...]:
+    """Species present in a feature table: all four when the XLN columns are there, else nue, nuebar."""
+    cols = set(columns)
+    if set(XLN_FEATURES) <= cols:
+        return SPECIES
+    if set(ELN_FEATURES) <= cols:
+        return ELN_SPECIES
+    missing = sorted(set(ELN_FEATURES) - cols)
+    raise ValueError(
+        f"feature table lacks columns {missing}; need {list(ELN_FEATURES)} (ELN) or {list(XLN_FEATURES)} (ELN-XLN)"
+    )
+
+
+def features_from_moments(frame: pd.DataFrame) -> pd.DataFrame:
+    """Raw moments -> classifier features.
+
+    Args:
+        frame: columns ``n_nue, n_nuebar, F_nue, F_nuebar`` and, for ELN-XLN,
+            ``n_nux, n_nuxbar, F_nux, F_nuxbar``; number densities in any common unit, shape (n_cells,).
+
+    Returns:
+        DataFrame with :data:`ELN_FEATURES` or :data:`XLN_FEATURES` (dimensionless).
+
+    Raises:
+        ValueError: a column is missing, or a density/flux factor is non-finite or out of range
+            (the message names the species, the quantity and the first offending row).
+    """
+    xln = {"n_nux", "n_nuxbar", "F_nux", "F_nuxbar"} & set(frame.columns)
+    species = SPECIES if xln else ELN_SPECIES
+    need = [f"n_{s}" for s in species] + [f"F_{s}" for s in species]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise ValueError(f"moment table lacks columns {missing}; present: {list(frame.columns)}")
+    n_nue = frame["n_nue"].to_numpy(dtype=np.float64)
+    out: dict[str, np.ndarray] = {}
+    for s in species:
+        n = frame[f"n_{s}"].to_numpy(dtype=np.float64)
+        flux = frame[f"F_{s}"].to_numpy(dtype=np.float64)
+        validate_moments(n, flux, species=s)
+        if s != "nue":
+            out[density_column(s)] = n / n_nue
+    for s in species:
+        out[flux_column(s)] = frame[f"F_{s}"].to_numpy(dtype=np.float64)
+    names = XLN_FEATURES if xln else ELN_FEATURES
+    return pd.DataFrame({k: out[k] for k in names}, index=frame.index)
+
+
+def validate_features(
+    frame: pd.DataFrame, columns: tuple[str, ...] | list[str], mask: bool = False
+) -> np.ndarray:
+    """Check moment features: flux factors ``F_*`` finite and in [0, 1), density ratios ``alpha*`` finite and > 0.
+
+    Other columns (e.g. higher moments or user features) must be finite.
+
+    Args:
+        frame: the feature table, shape (n_cells, ...).
+        columns: the feature columns to check.
+        mask: return a boolean validity mask (n_cells,) instead of raising.
+
+    Raises:
+        ValueError: naming the column, the first offending row and its value, and the allowed range.
+    """
+    valid = np.ones(len(frame), dtype=bool)
+    for col in columns:
+        v = frame[col].to_numpy(dtype=np.float64)
+        if col.startswith("F_"):
+            bad, rule = ~np.isfinite(v) | (v < 0) | (v >= 1), "finite and in [0, 1)"
+        elif col.startswith("alpha"):
+            bad, rule = ~np.isfinite(v) | (v <= 0), "finite and > 0"
+        else:
+            bad, rule = ~np.isfinite(v), "finite"
+        if bad.any() and not mask:
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"feature {col!r} must be {rule}; row {i} has {float(v[i])!r}")
+        valid &= ~bad
+    return valid
