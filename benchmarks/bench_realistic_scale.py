@@ -25,9 +25,9 @@ from scipy.optimize import curve_fit
 from nulearn.flavor.data.realistic import realistic_dataset
 from nulearn.flavor.evaluation.fit import fit_model
 from nulearn.flavor.evaluation.scoring import evaluate_model
+from nulearn.flavor.models.registry import build_model as build_study_model
 from nulearn.flavor.physics.species import ELN_FEATURES
 from nulearn.flavor.physics.transport.background import BackgroundParams, sample_background_params
-from nulearn.flavor.studies.realistic import build_study_model
 
 HIGHER = ["I2_nue", "I2_nuebar", "I3_nue", "I3_nuebar"]
 MODELS = {

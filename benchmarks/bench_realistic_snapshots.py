@@ -23,11 +23,11 @@ import pandas as pd
 from bench_realistic_scale import MODELS, solve_params
 from nulearn.flavor.evaluation.fit import fit_model
 from nulearn.flavor.evaluation.scoring import evaluate_model
+from nulearn.flavor.models.registry import build_model as build_study_model
 from nulearn.flavor.physics.transport.background import (
     perturb_background_params,
     sample_background_params,
 )
-from nulearn.flavor.studies.realistic import build_study_model
 
 
 def main() -> None:

@@ -46,8 +46,8 @@ MOVED_MODULES: dict[str, str] = {
     "nulearn.flavor.snapshot": "nulearn.flavor.deploy.snapshot",
     "nulearn.flavor.reproduce": "nulearn.flavor.studies.reproduce",
     "nulearn.flavor.realistic_study": "nulearn.flavor.studies.realistic",
-    "nulearn.flavor.realistic_report": "nulearn.flavor.studies.realistic_report",
-    "nulearn.flavor.deep_study": "nulearn.flavor.studies.deep",
+    "nulearn.flavor.realistic_report": "nulearn.flavor.studies.realistic.report",
+    "nulearn.flavor.deep_study": "nulearn.flavor.studies.deep.run",
 }
 
 #: (old module path, name) -> new module, where an old module was split.
@@ -61,11 +61,8 @@ MOVED_NAMES: dict[tuple[str, str], str] = {
     ("nulearn.flavor.growth_models", "DEPTH_BINS"): "nulearn.flavor.evaluation.growth",
     ("nulearn.flavor.growth_models", "error_by_depth"): "nulearn.flavor.evaluation.growth",
     ("nulearn.flavor.growth_models", "evaluate_growth_models"): "nulearn.flavor.evaluation.growth",
-    ("nulearn.flavor.models", "MODEL_NAMES"): "nulearn.flavor.models.registry",
-    ("nulearn.flavor.models", "MODEL_LABELS"): "nulearn.flavor.models.registry",
     ("nulearn.flavor.models", "load_model_config"): "nulearn.flavor.models.registry",
     ("nulearn.flavor.models", "build_model"): "nulearn.flavor.models.registry",
-    ("nulearn.flavor.models", "_mlp"): "nulearn.flavor.models.registry",
     ("nulearn.flavor.models", "train_carded_model"): "nulearn.flavor.evaluation.fit",
     ("nulearn.flavor.evaluation", "split_dataset"): "nulearn.flavor.data.splits",
     ("nulearn.flavor.evaluation", "select_range"): "nulearn.flavor.data.splits",

@@ -15,7 +15,8 @@ from nulearn.flavor.models.classical import (
     RBFSVMClassifier,
     polynomial_logistic_regression,
 )
-from nulearn.flavor.models.registry import MODEL_NAMES, build_model
+from nulearn.flavor.models.registry import ESTIMATORS as MODEL_NAMES
+from nulearn.flavor.models.registry import build_model
 
 
 def _toy(n: int = 600, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nulearn.flavor.data.labelling import crossings_for_family, species_signs
+from nulearn.flavor.data.labelling import crossings_for_family
 from nulearn.flavor.physics.crossings import (
     crossings_from_log_quadratic,
     eln_from_distributions,
@@ -15,6 +15,7 @@ from nulearn.flavor.physics.crossings import (
     mu_grid,
 )
 from nulearn.flavor.physics.families import get_family
+from nulearn.flavor.physics.species import species_signs
 
 SPECIES4 = ("nue", "nuebar", "nux", "nuxbar")
 

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from nulearn import __version__
-from nulearn.flavor.data.labelling import species_signs
 from nulearn.flavor.data.sampling import FLUX_FACTOR_CAP, SCHEMES, sample_features
 from nulearn.flavor.physics.crossings import DEFAULT_N_MU, crossings_from_log_quadratic
 from nulearn.flavor.physics.families import get_family
@@ -23,6 +22,7 @@ from nulearn.flavor.physics.species import (
     feature_names,
     flux_column,
     species_for_features,
+    species_signs,
 )
 
 __all__ = ["DEFAULT_CHUNK", "FAMILY_CHOICES", "generate", "generation_metadata", "label_chunk"]

@@ -23,20 +23,18 @@ from nulearn.flavor.physics.crossings import (
     mu_grid,
 )
 from nulearn.flavor.physics.families import get_family
-from nulearn.flavor.physics.species import density_column, flux_column, species_for_features
+from nulearn.flavor.physics.species import (
+    density_column,
+    flux_column,
+    species_for_features,
+    species_signs,
+)
 from nulearn.flavor.physics.validity import validate_moments
 
-__all__ = ["LABEL_COLUMNS", "crossings_for_family", "label_moments", "species_signs"]
+__all__ = ["LABEL_COLUMNS", "crossings_for_family", "label_moments"]
 
 #: Columns that :func:`label_moments` adds.
 LABEL_COLUMNS: tuple[str, ...] = ("crossing", "n_crossings", "depth", "valid")
-
-_SIGN = {"nue": 1.0, "nuebar": -1.0, "nux": -1.0, "nuxbar": 1.0}
-
-
-def species_signs(species: Sequence[str]) -> NDArray[np.float64]:
-    """Weights of each species in G = (f_nue - f_nux) - (f_nuebar - f_nuxbar), shape (n_species,)."""
-    return np.array([_SIGN[s] for s in species])
 
 
 def crossings_for_family(

@@ -36,7 +36,7 @@ from nulearn.flavor.physics.crossings import (
     find_crossings,
     mu_grid,
 )
-from nulearn.flavor.physics.species import SPECIES, XLN_FEATURES
+from nulearn.flavor.physics.species import ELN_SPECIES, SPECIES, XLN_FEATURES
 from nulearn.flavor.physics.transport.background import (
     PARAMETER_RANGES,
     BackgroundParams,
@@ -63,6 +63,11 @@ __all__ = [
 MOMENT_COLUMNS: tuple[str, ...] = tuple(f"I{n}_{s}" for n in (2, 3) for s in SPECIES)
 
 
+def _eln(distributions: dict[str, np.ndarray]) -> np.ndarray:
+    """The ELN G = f_nue - f_nuebar alone, from distributions of all four species."""
+    return eln_from_distributions({s: distributions[s] for s in ELN_SPECIES})
+
+
 def solved_crossings(
     solution: TransportSolution, config: SolverConfig
 ) -> tuple[CrossingResult, CrossingResult]:
@@ -80,7 +85,7 @@ def solved_crossings(
         psi = solution.on_mu_grid(mu)[:, :-1]  # (4, n_r - 1, n_mu)
         dist = dict(zip(SPECIES, psi, strict=True))
         return (
-            find_crossings(dist["nue"] - dist["nuebar"], mu, rtol=config.crossing_rtol),
+            find_crossings(_eln(dist), mu, rtol=config.crossing_rtol),
             find_crossings(eln_from_distributions(dist), mu, rtol=config.crossing_rtol),
         )
     # Native directions differ from node to node (one more tangent ray per node). G is linear
@@ -93,7 +98,7 @@ def solved_crossings(
     xln = np.empty_like(eln)
     for i, (mu, psi) in enumerate(nodes):
         dist = dict(zip(SPECIES, psi[:, None, :], strict=True))
-        eln[i] = np.interp(union, mu, (dist["nue"] - dist["nuebar"])[0])
+        eln[i] = np.interp(union, mu, _eln(dist)[0])
         xln[i] = np.interp(union, mu, eln_from_distributions(dist)[0])
     return (
         find_crossings(eln, union, rtol=config.crossing_rtol),

@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nulearn.flavor.physics.moments3d import MIN_DIRECTED_FLUX
+from nulearn.flavor.physics.species import SPECIES, density_column, flux_column
 
 __all__ = [
     "ALL_SPECIES",
@@ -55,19 +56,15 @@ __all__ = [
     "species_for_features",
 ]
 
-ALL_SPECIES: tuple[str, ...] = ("nue", "nuebar", "nux", "nuxbar")
+#: The species in canonical order, as :mod:`nulearn.flavor.physics.species` defines them.
+ALL_SPECIES: tuple[str, ...] = SPECIES
 _AXES = ("x", "y", "z")
 
 #: feature name -> (numerator, denominator) of 1D raw moments; a denominator of ``None`` means the
 #: feature is the raw quantity itself.  Ratios are relative to ``n_nue`` (core API convention).
 FEATURE_FORMULAS: dict[str, tuple[str, str | None]] = {
-    "alpha": ("n_nuebar", "n_nue"),
-    "alpha_x": ("n_nux", "n_nue"),
-    "alpha_xbar": ("n_nuxbar", "n_nue"),
-    "F_nue": ("F_nue", None),
-    "F_nuebar": ("F_nuebar", None),
-    "F_nux": ("F_nux", None),
-    "F_nuxbar": ("F_nuxbar", None),
+    **{density_column(s): (f"n_{s}", "n_nue") for s in SPECIES[1:]},
+    **{flux_column(s): (f"F_{s}", None) for s in SPECIES},
 }
 
 #: every raw input name of a three-dimensional model (densities, then flux vectors)

@@ -13,7 +13,7 @@ from sklearn.base import clone
 
 from nulearn.flavor.data.tables import label_array
 from nulearn.flavor.evaluation.scoring import ModelEvaluation, evaluate_model, feature_matrix
-from nulearn.flavor.models.registry import build_model
+from nulearn.flavor.models.registry import build_model, get_variant
 from nulearn.ml.metrics import (
     threshold_sweep,
 )
@@ -27,7 +27,7 @@ def train_carded_model(
     features: tuple[str, ...],
     *,
     label: str = "crossing",
-    degree: int = 2,
+    degree: int | None = None,
     config: str | Path | Mapping[str, Any] | None = None,
     val_fraction: float = 0.1,
     random_state: int = 0,
@@ -41,7 +41,8 @@ def train_carded_model(
     is present, go into the card. The test data of a study never enter here.
 
     Args:
-        name: one of :data:`MODEL_NAMES`.
+        name: a model key of :mod:`nulearn.flavor.models.registry` (or an alias); the card
+            records it as given.
         frame: pandas DataFrame with the feature columns and ``label`` (0/1; rows with other
             labels, e.g. -1 for invalid moments, are dropped).
         features: feature columns in the order the model will read them.
@@ -71,7 +72,8 @@ def train_carded_model(
     train, val, _ = split_dataset(
         frame, test_fraction=0.0, val_fraction=val_fraction, label=label, seed=random_state
     )
-    model = build_model(name, degree=degree, config=config, random_state=random_state)
+    variant = get_variant(name)
+    model = variant.build(random_state, degree=degree, config=config)
     X = train.loc[:, list(features)].to_numpy(dtype=np.float64)
     y = train[label].to_numpy(dtype=np.int64)
     t0 = time.perf_counter()
@@ -96,7 +98,11 @@ def train_carded_model(
         feature_names=features,
         label=label,
         scheme=scheme,
-        params={"degree": degree, **params} if name == "lr" else params,
+        params=(
+            {"degree": variant.polynomial_degree(degree), **params}
+            if variant.estimator == "lr"
+            else params
+        ),
         metrics=metrics,
         classes=("no crossing", "crossing"),
         # A model that chose its own operating point on validation (the MLP) hands it to the card,
@@ -129,7 +135,7 @@ def fit_and_evaluate(
     features: Sequence[str],
     *,
     label: str = "crossing",
-    degree: int = 2,
+    degree: int | None = None,
     config: Mapping[str, Any] | str | Path | None = None,
     random_state: int = 0,
     display: str | None = None,

@@ -23,7 +23,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from nulearn.flavor.data.tables import label_array
-from nulearn.flavor.models.registry import MODEL_LABELS
+from nulearn.flavor.models.registry import model_label
 from nulearn.ml.metrics import (
     BinaryScores,
     Curve,
@@ -120,7 +120,7 @@ def evaluate_probabilities(
     pred = (p >= threshold).astype(np.int8)
     return ModelEvaluation(
         name=name,
-        label=label or MODEL_LABELS.get(name, name),
+        label=label or model_label(name),
         scores=binary_scores(y, pred, class_names=CLASS_NAMES),
         roc=roc_curve(y, p),
         pr=pr_curve(y, p),
@@ -160,5 +160,3 @@ def evaluate_model(
     ev = evaluate_probabilities(y, p, threshold=threshold, name=name, label=display)
     ev.infer_seconds = infer
     return ev
-
-

@@ -15,6 +15,8 @@ arXiv:2303.05560 and arXiv:2310.03807 Sec. III:
   (:class:`ELNMomentFeatures`), with early stopping on an internal validation split;
 - ``mlp``: the PyTorch MLP of :mod:`nulearn.flavor.models.mlp.classifier` with a small default configuration.
 
+The named variants built from these estimators (``lr2``, ``lr2_phys``, ``gbt_closure``, ...) and
+their default settings are the rows of :mod:`nulearn.flavor.models.registry`, whose
 ``build_model(name, degree=..., config=...)`` returns an unfitted estimator; ``config`` (a YAML
 file or a mapping) overrides hyperparameters by their scikit-learn names, e.g. ``{"C": 10}`` for
 ``svm`` or ``{"logreg__C": 0.1}`` for ``lr``; for ``mlp`` it is an ``MLPConfig`` YAML file.
@@ -43,9 +45,15 @@ from nulearn.flavor.models.coordinates import (
     PhysicalCoordinates,
     lepton_number_moments,
 )
+from nulearn.flavor.physics.species import ELN_SIGN, ELN_SPECIES, SPECIES
 from nulearn.ml.calibration import TemperatureScaling, sigmoid
 
-__all__ = ["BoostedTreesClassifier", "ELNMomentFeatures", "RBFSVMClassifier", "polynomial_logistic_regression"]
+__all__ = [
+    "BoostedTreesClassifier",
+    "ELNMomentFeatures",
+    "RBFSVMClassifier",
+    "polynomial_logistic_regression",
+]
 
 
 def polynomial_logistic_regression(
@@ -256,14 +264,16 @@ class ELNMomentFeatures(TransformerMixin, BaseEstimator):
         """Features (n_samples, 3 or 7) -> (n_samples, n_features + 4 [+ n_points])."""
         check_is_fitted(self, "n_features_in_")
         Xa: NDArray[np.float64] = np.asarray(validate_data(self, X, dtype=np.float64, reset=False))
-        ones = np.ones(Xa.shape[0])
         g0, g1 = lepton_number_moments(Xa)
-        if Xa.shape[1] == 3:
-            alpha, f_e, f_eb = Xa.T
-            species = [(ones, f_e, 1.0), (alpha, f_eb, -1.0)]
-        else:
-            alpha, a_x, a_xb, f_e, f_eb, f_x, f_xb = Xa.T
-            species = [(ones, f_e, 1.0), (alpha, f_eb, -1.0), (a_x, f_x, -1.0), (a_xb, f_xb, 1.0)]
+        # Canonical columns: density ratios of every species but nue, then all flux factors.
+        names = ELN_SPECIES if Xa.shape[1] == 3 else SPECIES
+        r = len(names) - 1
+        densities = [np.ones(Xa.shape[0]), *Xa[:, :r].T]
+        species = [
+            (n, Xa[:, r + i], ELN_SIGN[s])
+            for i, (s, n) in enumerate(zip(names, densities, strict=True))
+        ]
+        alpha = Xa[:, 0]
         log_alpha = np.log(np.maximum(alpha, 1e-300))
         cols = [Xa, g0, g1, g1 / (np.abs(g0) + G_RATIO_SOFTENING), log_alpha]
         if self.closure is not None:
@@ -385,5 +395,3 @@ class BoostedTreesClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Labels, shape (n_samples,): ``classes_[1]`` where P >= 0.5."""
         return np.asarray(self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(np.intp)])
-
-

@@ -40,7 +40,14 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nulearn.flavor.physics.species import ELN_FEATURES, XLN_FEATURES, validate_features
+from nulearn.flavor.physics.species import (
+    ELN_FEATURES,
+    ELN_SIGN,
+    ELN_SPECIES,
+    SPECIES,
+    XLN_FEATURES,
+    validate_features,
+)
 
 __all__ = [
     "COORDINATES",
@@ -72,21 +79,32 @@ def default_ratio_columns(n_features: int) -> int:
     )
 
 
+_LeptonTerms = tuple[tuple[tuple[float, int], ...], tuple[tuple[float, int, int], ...]]
+
+
+def _lepton_terms(species: tuple[str, ...]) -> _LeptonTerms:
+    """g0 and g1 terms of canonical features ``[ratios of species[1:], F of species]``.
+
+    The weight of each species is its sign in G (:data:`~nulearn.flavor.physics.species.ELN_SIGN`);
+    nue is the reference density, so it enters g0 as the constant 1 and g1 as its bare flux factor.
+    """
+    r = len(species) - 1  # density-ratio columns; flux factors follow at r, r + 1, ...
+    g0 = tuple((ELN_SIGN[s], i) for i, s in enumerate(species[1:]))
+    g1 = (
+        (ELN_SIGN[species[0]], r, -1),
+        *((ELN_SIGN[s], i, r + 1 + i) for i, s in enumerate(species[1:])),
+    )
+    return g0, g1
+
+
 #: The moments as sums over the canonical features x, keyed by the number of ratio columns
 #: (1: ELN, 3: ELN-XLN): ``g0 = 1 + sum s x_i`` over ``(s, i)`` and
 #: ``g1 = sum s x_a [x_b]`` over ``(s, a, b)`` (``b = -1``: a single factor), summed left to right.
-#: The one definition that the deployment targets (C, Fortran, ONNX, TorchScript) translate.
-LEPTON_TERMS: dict[
-    int, tuple[tuple[tuple[float, int], ...], tuple[tuple[float, int, int], ...]]
-] = {
-    # g0 = 1 - alpha; g1 = F_nue - alpha F_nuebar
-    1: (((-1.0, 0),), ((1.0, 1, -1), (-1.0, 0, 2))),
-    # g0 = 1 - alpha - alpha_x + alpha_xbar;
-    # g1 = F_nue - alpha F_nuebar - alpha_x F_nux + alpha_xbar F_nuxbar
-    3: (
-        ((-1.0, 0), (-1.0, 1), (1.0, 2)),
-        ((1.0, 3, -1), (-1.0, 0, 4), (-1.0, 1, 5), (1.0, 2, 6)),
-    ),
+#: The one definition that the deployment targets (C, Fortran, ONNX, TorchScript) translate:
+#: ELN ``g0 = 1 - alpha``, ``g1 = F_nue - alpha F_nuebar``; ELN-XLN as in the module docstring.
+LEPTON_TERMS: dict[int, _LeptonTerms] = {
+    len(ELN_SPECIES) - 1: _lepton_terms(ELN_SPECIES),
+    len(SPECIES) - 1: _lepton_terms(SPECIES),
 }
 
 

@@ -27,6 +27,8 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import ArrayLike, NDArray
 
+from nulearn.flavor.physics.species import ELN_SIGN
+
 __all__ = [
     "DEFAULT_N_MU",
     "DEFAULT_RTOL",
@@ -429,16 +431,12 @@ def eln_from_distributions(distributions: Mapping[str, ArrayLike]) -> NDArray[np
     """
     if "nue" not in distributions or "nuebar" not in distributions:
         raise ValueError(f"need nue and nuebar distributions; got {sorted(distributions)}")
-    g = np.asarray(distributions["nue"], dtype=np.float64) - np.asarray(
-        distributions["nuebar"], dtype=np.float64
-    )
     has_x = ("nux" in distributions, "nuxbar" in distributions)
     if any(has_x) and not all(has_x):
         raise ValueError("give both nux and nuxbar or neither")
-    if all(has_x):
-        g = (
-            g
-            - np.asarray(distributions["nux"], dtype=np.float64)
-            + np.asarray(distributions["nuxbar"], dtype=np.float64)
-        )
+    # Summed in canonical order with the signs of ELN_SIGN (a sign flip is exact in floating point).
+    species = ("nue", "nuebar", "nux", "nuxbar") if all(has_x) else ("nue", "nuebar")
+    g = ELN_SIGN["nue"] * np.asarray(distributions["nue"], dtype=np.float64)
+    for s in species[1:]:
+        g = g + ELN_SIGN[s] * np.asarray(distributions[s], dtype=np.float64)
     return g

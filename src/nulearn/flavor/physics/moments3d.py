@@ -38,6 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from nulearn.flavor.physics.families import get_family
 from nulearn.flavor.physics.species import (
+    ELN_SIGN,
     ELN_SPECIES,
     SPECIES,
     density_column,
@@ -45,7 +46,21 @@ from nulearn.flavor.physics.species import (
 )
 from nulearn.flavor.physics.validity import validate_moments
 
-__all__ = ["DEFAULT_N_DIRECTIONS", "ELN_FEATURES_3D", "MIN_DIRECTED_FLUX", "XLN_FEATURES_3D", "canonical_flux_vectors", "feature_names_3d", "features_from_moments3d", "fibonacci_sphere", "flux_vector_columns", "label_moments3d", "maxent3d_log_distribution", "random_rotations", "rotate_moments3d"]
+__all__ = [
+    "DEFAULT_N_DIRECTIONS",
+    "ELN_FEATURES_3D",
+    "MIN_DIRECTED_FLUX",
+    "XLN_FEATURES_3D",
+    "canonical_flux_vectors",
+    "feature_names_3d",
+    "features_from_moments3d",
+    "fibonacci_sphere",
+    "flux_vector_columns",
+    "label_moments3d",
+    "maxent3d_log_distribution",
+    "random_rotations",
+    "rotate_moments3d",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -59,7 +74,6 @@ _MIN_FLUX = MIN_DIRECTED_FLUX
 #: A second axis needs a perpendicular flux component above this (relative); else the cell is axisymmetric.
 _MIN_PERPENDICULAR = 1e-6
 _AXES = ("x", "y", "z")
-_ELN_SIGN = {"nue": 1.0, "nuebar": -1.0, "nux": -1.0, "nuxbar": 1.0}
 #: Float64 elements per chunk of the (cells x directions) evaluation (~32 MB).
 _CHUNK_ELEMENTS = 1 << 22
 
@@ -277,7 +291,7 @@ def label_moments3d(
                     dens[s][sl] / dens["nue"][sl], canon[s][sl], dirs, species=s
                 )
             )
-            g += _ELN_SIGN[s] * f
+            g += ELN_SIGN[s] * f
             total += f
         zero = rtol * total.max(axis=1, keepdims=True)
         pos = np.where(g > zero, g, 0.0).sum(axis=1)
@@ -309,5 +323,3 @@ def rotate_moments3d(frame: pd.DataFrame, rotations: ArrayLike) -> pd.DataFrame:
         v = frame[cols].to_numpy(dtype=np.float64)
         out[cols] = v @ rot.T if rot.ndim == 2 else np.einsum("nij,nj->ni", rot, v)
     return out
-
-

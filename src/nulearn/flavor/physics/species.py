@@ -6,13 +6,18 @@ changes no crossing, so densities enter only as ratios to n_nue.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from nulearn.flavor.physics.validity import validate_moments
 
 __all__ = [
     "ELN_FEATURES",
+    "ELN_SIGN",
     "ELN_SPECIES",
     "SPECIES",
     "XLN_FEATURES",
@@ -21,12 +26,21 @@ __all__ = [
     "features_from_moments",
     "flux_column",
     "species_for_features",
+    "species_signs",
     "validate_features",
 ]
 
 #: Species in canonical order: electron neutrino, its antineutrino, heavy-lepton neutrino and antineutrino.
 SPECIES: tuple[str, ...] = ("nue", "nuebar", "nux", "nuxbar")
 ELN_SPECIES: tuple[str, ...] = ("nue", "nuebar")
+
+#: Weight of each species in the lepton-number angular distribution
+#: G = (f_nue - f_nux) - (f_nuebar - f_nuxbar) (arXiv:2310.03807 Eq. 1): the ELN when only nue and
+#: nuebar enter, ELN-XLN with all four. The one sign table of :mod:`nulearn.flavor`: crossings,
+#: labels, growth rates, 3D moments, moment features and every deployment target read it.
+ELN_SIGN: Mapping[str, float] = MappingProxyType(
+    {"nue": 1.0, "nuebar": -1.0, "nux": -1.0, "nuxbar": 1.0}
+)
 
 #: alpha = n_nuebar / n_nue; F_s = flux factor of species s.
 ELN_FEATURES: tuple[str, ...] = ("alpha", "F_nue", "F_nuebar")
@@ -51,6 +65,18 @@ def feature_names(scheme: str) -> tuple[str, ...]:
     if scheme in ("xln", "eln_xln"):
         return XLN_FEATURES
     raise ValueError(f"unknown scheme {scheme!r}; expected one of original, hierarchical, xln")
+
+
+def species_signs(species: Sequence[str]) -> NDArray[np.float64]:
+    """Weights of ``species`` in G (:data:`ELN_SIGN`), shape (n_species,).
+
+    >>> species_signs(["nue", "nuebar", "nux", "nuxbar"]).tolist()
+    [1.0, -1.0, -1.0, 1.0]
+    """
+    unknown = [s for s in species if s not in ELN_SIGN]
+    if unknown:
+        raise ValueError(f"unknown species {unknown}; allowed: {', '.join(SPECIES)}")
+    return np.array([ELN_SIGN[s] for s in species])
 
 
 def density_column(species: str) -> str:

@@ -72,6 +72,7 @@ from scipy.special import erf, erfc
 
 from nulearn.flavor.physics.families import get_family
 from nulearn.flavor.physics.species import (
+    ELN_SIGN,
     density_column,
     features_from_moments,
     flux_column,
@@ -104,8 +105,6 @@ BRANCHES: tuple[int, ...] = (0, 1)
 #: sqrt(2) G_F n = 1.9256e-22 s^-1 * (n / cm^-3).
 SQRT2_GF_CM3_PER_S: float = math.sqrt(2.0) * 1.1663788e-5 * (1.973269804e-14) ** 3 / 6.582119569e-25
 
-#: Signs of the species in G = (f_nue - f_nux) - (f_nuebar - f_nuxbar).
-_ELN_SIGN = {"nue": 1.0, "nuebar": -1.0, "nux": -1.0, "nuxbar": 1.0}
 #: Float64 elements of one stacked eigenvalue batch (about 32 MB), bounding memory per chunk.
 _BATCH_ELEMENTS = 1 << 22
 
@@ -426,12 +425,12 @@ def beam_eln(features: pd.DataFrame, family: str = "maxent", n_beams: int = 24) 
         resolved &= (np.abs(shape.sum(axis=1) - 1.0) < _RESOLVED_RTOL) & (
             np.abs(shape @ nodes - flux) < _RESOLVED_RTOL * np.maximum(flux, 1e-3)
         )
-        point += _ELN_SIGN[s] * density[:, None] * shape
+        point += ELN_SIGN[s] * density[:, None] * shape
         cdf = _shape_cdf(fam.name, fam.shape_parameter(flux), edges)
         if cdf is None:
             resolved[:] = True
         else:
-            cells += _ELN_SIGN[s] * density[:, None] * np.diff(cdf, axis=1)
+            cells += ELN_SIGN[s] * density[:, None] * np.diff(cdf, axis=1)
     return np.where(resolved[:, None], point, cells)
 
 

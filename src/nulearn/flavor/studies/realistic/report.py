@@ -1,30 +1,32 @@
 """The artificial-to-realistic study as a report: tables, figures, paper figures and a verdict.
 
-:func:`study_report` turns a :class:`~nulearn.flavor.studies.realistic.StudyResult` into a
+:func:`study_report` turns a :class:`~nulearn.flavor.studies.realistic.config.StudyResult` into a
 :class:`nulearn.ml.report.Report`; its "Targets" section states plainly whether the issue's
 targets (>= 95 % artificial-only on realistic cells, >= 98 % with realistic profiles in training)
 are met, and why, from the study's own tables (label-quality check, accuracy by radius, learning
-curve in training profiles, closures).
+curve in training profiles, closures). :func:`write_study` writes the report, every table as CSV
+and the configuration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from nulearn.flavor.models.registry import MODEL_LABELS
-from nulearn.flavor.studies.realistic import (
-    PAPER_TABLES,
-    STUDY_MODELS,
+from nulearn.flavor.studies.published import published_accuracy
+from nulearn.flavor.studies.realistic.config import (
     StudyConfig,
     StudyResult,
-    best_accuracy,
+    previous_lr,
+    study_models,
 )
+from nulearn.flavor.studies.realistic.experiments import best_accuracy
+from nulearn.ml.report import Report
 
-__all__ = ["study_report"]
+__all__ = ["study_report", "write_study"]
 
 
 def _brief(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
@@ -44,14 +46,15 @@ def _brief(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
     return frame[[c for c in cols if c in frame.columns]]
 
 
-def study_report(result: StudyResult) -> Any:
-    """The study as a :class:`nulearn.ml.report.Report` (tables, figures, paper comparison)."""
-    from nulearn.ml.report import Report
+def _paper_accuracy(table: str, labels: Iterable[str], cfg: StudyConfig) -> list[float]:
+    """Published accuracy (arXiv:2310.03807 ``table``) of the model behind each table label."""
+    keys = {m.label: m.key for m in (previous_lr(cfg), *study_models(cfg))}
+    return [published_accuracy(table, keys.get(label, label)) for label in labels]
 
+
+def _overview(rep: Report, result: StudyResult) -> None:
+    """The data, the targets with the verdict, the label-quality check and where crossings lie."""
     cfg, t, notes = result.config, result.tables, result.notes
-    rep = Report(
-        "Artificial-to-realistic crossing detection (arXiv:2310.03807 on transport-solved profiles)"
-    )
     rep.text(
         f"Realistic data: {notes['n_cells']:,} cells of {notes['n_profiles']} transport-solved profiles "
         f"(gray, spherically symmetric, discrete ordinates along characteristics; `nulearn.flavor.physics.transport`). "
@@ -82,15 +85,13 @@ def study_report(result: StudyResult) -> Any:
         "Fraction of cells with a crossing against radius",
     )
 
+
+def _table_1(rep: Report, result: StudyResult) -> None:
+    t = result.tables
     rep.heading("Table I analogue: trained on artificial data only")
     best = t["table_1"][t["table_1"]["test"] == "all realistic"]
     pivot = best.pivot_table(index="model", columns="train", values="accuracy", sort=False)
-    pivot["paper (Table I)"] = [
-        PAPER_TABLES["table_1"].get(_key(m, cfg), np.nan)
-        if m != f"LR (n={cfg.lr_degree})"
-        else np.nan
-        for m in pivot.index
-    ]
+    pivot["paper (Table I)"] = _paper_accuracy("I", pivot.index, result.config)
     rep.table(
         pivot.reset_index(),
         caption="Accuracy on all realistic cells by artificial training set",
@@ -111,10 +112,13 @@ def study_report(result: StudyResult) -> Any:
         floatfmt=".3f",
     )
 
+
+def _table_2(rep: Report, result: StudyResult) -> None:
+    t = result.tables
     rep.heading("Table II analogue: artificial + realistic training, held-out profiles")
     budget = [c for c in t["table_2"].columns if c.startswith(("missed", "false alarms"))]
     t2 = _brief(t["table_2"], budget).copy()
-    t2["paper accuracy"] = [PAPER_TABLES["table_2"].get(_key(m, cfg), np.nan) for m in t2["model"]]
+    t2["paper accuracy"] = _paper_accuracy("II", t2["model"], result.config)
     rep.table(t2, floatfmt=".3f")
     rep.table(
         t["accuracy_by_radius"],
@@ -131,12 +135,15 @@ def study_report(result: StudyResult) -> Any:
             "cells, is the sample size."
         )
         rep.table(t["profile_curve"], floatfmt=".4f")
+
+
+def _further_tables(rep: Report, result: StudyResult) -> None:
+    """Table III, the analytic tests, domain adaptation, higher moments and ELN-XLN."""
+    cfg, t = result.config, result.tables
     rep.heading(f"Table III analogue: held-out cells at r <= {cfg.inner_radius_km:g} km")
     t3 = _brief(t["table_3"]).copy()
     if len(t3):
-        t3["paper accuracy"] = [
-            PAPER_TABLES["table_3"].get(_key(m, cfg), np.nan) for m in t3["model"]
-        ]
+        t3["paper accuracy"] = _paper_accuracy("III", t3["model"], cfg)
     rep.table(t3, floatfmt=".3f")
 
     rep.heading("Analytic tests from moments")
@@ -155,7 +162,27 @@ def study_report(result: StudyResult) -> Any:
 
     rep.heading("ELN-XLN crossings")
     rep.table(_brief(t["xln"]), floatfmt=".3f")
+
+
+def study_report(result: StudyResult) -> Report:
+    """The study as a :class:`nulearn.ml.report.Report` (tables, figures, paper comparison)."""
+    rep = Report(
+        "Artificial-to-realistic crossing detection (arXiv:2310.03807 on transport-solved profiles)"
+    )
+    for section in (_overview, _table_1, _table_2, _further_tables):
+        section(rep, result)
     return rep
+
+
+def write_study(result: StudyResult, out_dir: str | Path) -> Path:
+    """Write ``report.md`` (with figures), every table as ``<name>.csv`` and ``study_config.yaml``
+    into ``out_dir``; returns the report's path."""
+    out = Path(out_dir)
+    path = study_report(result).write(out)
+    for name, table in result.tables.items():
+        table.to_csv(out / f"{name}.csv", index=False)
+    (out / "study_config.yaml").write_text(result.config.to_yaml())
+    return path
 
 
 def _verdict(result: StudyResult) -> str:
@@ -225,12 +252,3 @@ def _verdict(result: StudyResult) -> str:
         "alone."
     )
     return " ".join(parts)
-
-
-def _key(display: str, cfg: StudyConfig) -> str:
-    if display in STUDY_MODELS.values():
-        return display  # not in the paper's tables
-    for key, label in MODEL_LABELS.items():
-        if display == label:
-            return key
-    return "lr" if display.startswith("LR") else display

@@ -1,0 +1,104 @@
+"""``nulearn flavor export | flag``: crossing classifiers into simulation codes and onto whole
+snapshots (:mod:`nulearn.flavor.deploy`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from nulearn.cli.options import ExportFormat, FlagBackend, FloatType, ModelDir, Progress
+
+__all__ = ["app"]
+
+app = typer.Typer()
+
+
+@app.command("export")
+def export_cmd(
+    model_dir: ModelDir,
+    fmt: ExportFormat = typer.Option(..., "--format", help="Export target."),
+    out: Path = typer.Option(..., "--out", help="Output file (.onnx, .pt, .h, .f90)."),
+    name: str = typer.Option(
+        None, "--name", help="Function name part for c/fortran (default <model>_<scheme>)."
+    ),
+    precision: FloatType = typer.Option(
+        FloatType.float64, help="MLP arithmetic for onnx/torchscript."
+    ),
+) -> None:
+    """Export a model: raw moments in (1D: n, F; 3D: n, flux vector), P(crossing) and flag out."""
+    from nulearn.flavor.deploy.export import export_model
+
+    try:
+        res = export_model(model_dir, fmt.value, out, name=name, precision=precision.value)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    what = (
+        f"function {res.symbol}"
+        if res.symbol
+        else "inputs 'moments' (n_cells, n_raw); outputs 'p_crossing', 'flag'"
+    )
+    typer.echo(
+        f"wrote {res.path} ({res.fmt}, {res.kind}); {what}; raw moments in order: {', '.join(res.raw_names)}"
+    )
+
+
+@app.command("flag")
+def flag_cmd(
+    snapshot: Path = typer.Argument(
+        ...,
+        help="HDF5 snapshot with moment datasets (default layout: /n_nue, /F_nue, ...; "
+        "3D-moment models: /n_nue, /flux_x_nue, /flux_y_nue, /flux_z_nue, ...).",
+    ),
+    model: Path = typer.Option(..., "--model", help="Model directory."),
+    out: Path = typer.Option(..., "--out", help="Flags file to write (or resume)."),
+    map_: list[str] = typer.Option(
+        [],
+        "--map",
+        help="Dataset for a raw moment, e.g. n_nue=/fluid/n_e or flux_x_nue=/m1/Fx_e (repeatable).",
+    ),
+    chunk_cells: int = typer.Option(
+        1 << 22, "--chunk-cells", min=1, help="Cells per block (bounds memory)."
+    ),
+    backend: FlagBackend = typer.Option(FlagBackend.auto, help="Evaluation backend."),
+    threads: int = typer.Option(2, min=1, help="Blocks evaluated at once (local runs)."),
+    dask: str = typer.Option(
+        None, "--dask", help="Dask scheduler address, or 'local' for a local cluster."
+    ),
+    dask_workers: int = typer.Option(
+        2, "--dask-workers", min=1, help="Workers of a local Dask cluster."
+    ),
+    overwrite: bool = typer.Option(
+        False, help="Replace an existing flags file from a different run."
+    ),
+    progress: Progress = True,
+) -> None:
+    """Flag every cell of a snapshot: P(crossing), flag, validity; resumable, chunked, Dask-ready."""
+    from nulearn.flavor.deploy.flagging import flag_snapshot, parse_dataset_mapping
+
+    try:
+        res = flag_snapshot(
+            snapshot,
+            model,
+            out,
+            mapping=parse_dataset_mapping(map_),
+            chunk_cells=chunk_cells,
+            backend=backend.value,
+            threads=threads,
+            dask=dask,
+            dask_workers=dask_workers,
+            progress=progress,
+            overwrite=overwrite,
+        )
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    resumed = (
+        ""
+        if res.n_blocks_run == res.n_blocks
+        else f", resumed: {res.n_blocks_run} of {res.n_blocks} blocks run"
+    )
+    typer.echo(
+        f"wrote {res.out}: grid {res.shape}, {res.n_cells:,} cells, {res.n_crossing:,} flagged unstable, "
+        f"{res.n_invalid:,} invalid; backend {res.backend}, {res.seconds:.2f} s "
+        f"({res.n_cells / max(res.seconds, 1e-9):.3g} cells/s){resumed}"
+    )
