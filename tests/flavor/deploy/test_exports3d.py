@@ -1,4 +1,4 @@
-"""Models of 3D moments (number densities and flux vectors, issue 7) on every deployment target.
+"""Models of 3D moments (number densities and flux vectors, as M1 codes evolve them) on every deployment target.
 
 The exports take raw 3D moments and compute the rotation-invariant features themselves; they
 must agree with the Python model fed by :func:`nulearn.flavor.physics.moments3d.features_from_moments3d`

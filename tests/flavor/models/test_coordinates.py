@@ -99,7 +99,7 @@ def test_lr2_in_physical_coordinates_beats_raw_on_eln() -> None:
 
 @pytest.mark.parametrize("scheme", ["original", "hierarchical"])
 def test_lr2_physical_within_two_points_of_ceiling(scheme: str) -> None:
-    """Issue acceptance at reduced size: family-mix ELN data, LR (n = 2) within 2 points."""
+    """Acceptance at reduced size: family-mix ELN data, LR (n = 2) within 2 points of the ceiling."""
     from nulearn.flavor.evaluation.ceiling import bayes_ceiling
 
     frame = generate(scheme, "mix", 12_000, seed=5)

@@ -15,7 +15,7 @@ W-value                     15.6 eV           Takahashi et al., Phys. Rev. A 12,
 charge fraction (380 V/cm)  0.55              Conti et al., Phys. Rev. B 68, 054201 (2003)
 Q(bb) of 136Xe              2457.83 keV       Redshaw et al., Phys. Rev. Lett. 98, 053003 (2007)
 208Tl gamma                 2614.5 keV        NNDC / ENSDF
-U-wire noise                ~800 electrons    EXO-200 (issue brief; Delaquis et al. JINST 13
+U-wire noise                ~800 electrons    EXO-200 (Delaquis et al. JINST 13
                                               (2018) P08023)
 ==========================  ================  ==================================================
 

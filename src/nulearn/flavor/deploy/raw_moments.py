@@ -12,7 +12,7 @@ Two kinds of input:
 * one-dimensional (radial) moments, the papers' setting: number densities ``n_s`` and flux
   factors ``F_s = |I_1| / I_0``; features are ratios to ``n_nue`` (``alpha = n_nuebar / n_nue``,
   ...) and the flux factors themselves;
-* three-dimensional moments, as M1 codes evolve them (issue 7): ``n_s`` and the number flux
+* three-dimensional moments, as M1 codes evolve them: ``n_s`` and the number flux
   vector ``(flux_x_s, flux_y_s, flux_z_s)`` in units of ``n c``. A model is three-dimensional
   when it reads a direction cosine ``cos_<a>_<b>``; its features follow
   :func:`nulearn.flavor.physics.moments3d.features_from_moments3d` step by step: flux-factor vector

@@ -21,7 +21,7 @@ __all__ = ["compare_crossing_models3d", "default_models3d"]
 
 
 def default_models3d(random_state: int = 0) -> dict[str, Any]:
-    """Unfitted learned 3D classifiers: LightGBM gradient-boosted trees and the deep MLP of issue 4."""
+    """Unfitted learned 3D classifiers: LightGBM gradient-boosted trees and the class-weighted deep MLP."""
     from lightgbm import LGBMClassifier
 
     from nulearn.flavor.models.mlp.classifier import MLPClassifier

@@ -80,7 +80,7 @@ class GrowthModule(L.LightningModule):
             raise TypeError(
                 f"expected a Linear output layer from build_network, got {type(head).__name__}"
             )
-        # The issue-4 network up to its last hidden layer is the trunk; its output layer is the crossing head.
+        # The deep crossing MLP up to its last hidden layer is the trunk; its output layer is the crossing head.
         self.trunk = net[:-1]
         self.crossing_head = head
         self.growth_head = nn.Linear(head.in_features, 1)

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: Default grid: spacing 0.005 in mu, so any sign-changed interval wider than 0.005 is found
-#: (the issue's requirement is crossings narrower than 0.01).
+#: (so crossing regions as narrow as 0.01 in mu are resolved).
 DEFAULT_N_MU = 401
 DEFAULT_RTOL = 1e-10
 #: Crossing angles stored per cell; n_crossings is always exact.

@@ -1,4 +1,4 @@
-"""Deployment throughput in cells per second (issue 5), each beside the analytic test it replaces.
+"""Deployment throughput in cells per second, each beside the analytic test it replaces.
 
 Measures, on the same synthetic snapshot cells:
 
@@ -11,7 +11,7 @@ Measures, on the same synthetic snapshot cells:
 4. the analytic maximum-entropy crossing test from moments
    (:func:`nulearn.flavor.data.labelling.label_moments`), which the classifiers stand in for, and the
    agreement of each classifier's flags with it;
-5. models of 3D moments (issue 7): the generated C kernel of a polynomial LR (n = 2) on the
+5. models of 3D moments (as M1 codes evolve them): the generated C kernel of a polynomial LR (n = 2) on the
    13 rotation-invariant ELN-XLN features, computed in the kernel from raw densities and flux
    vectors (16 inputs per cell), one core, beside the analytic 3D maximum-entropy test
    (:func:`nulearn.flavor.physics.moments3d.label_moments3d`, 2000 directions); and the 1D LR in physical
@@ -21,7 +21,7 @@ Two rates per row: ``cells/s`` (wall clock) and ``cells/cpu-s`` (cells per secon
 of this process, all its threads). On an idle machine, ``cells/s`` ~ ``cells/cpu-s`` x cores
 used; on a shared, busy machine only ``cells/cpu-s`` is meaningful.
 
-Usage: ``python benchmarks/bench_deploy.py [--grid 160] [--cells 4194304] [--workdir DIR]
+Usage: ``python benchmarks/flavor/bench_deploy.py [--grid 160] [--cells 4194304] [--workdir DIR]
 [--only 3d]`` (trained models in ``--workdir`` are reused; ``--only 3d`` runs section 5 alone).
 """
 
@@ -82,7 +82,12 @@ def _train(workdir: Path, scheme: str, kind: str, n_train: int, **kw: object) ->
 
 
 def _bench_3d(
-    workdir: Path, n: int, label_cells: int, add: Callable[..., None], labels_rate: dict[str, float]
+    workdir: Path,
+    n: int,
+    label_cells: int,
+    add: Callable[..., None],
+    labels_rate: dict[str, float],
+    n_train: int = 20_000,
 ) -> None:
     """Section 5: generated C for a 3D-moment LR and for the LR in physical coordinates."""
     from nulearn.flavor.data.generate3d import generate3d
@@ -95,7 +100,7 @@ def _bench_3d(
 
     model_dir = workdir / "lr_xln_3d"
     if not (model_dir / "card.yaml").exists():
-        train = generate3d(20_000, seed=1, scheme="xln", direction_spread=0.3)
+        train = generate3d(n_train, seed=1, scheme="xln", direction_spread=0.3)
         est = build_model("lr", degree=2)
         est.fit(train[list(XLN_FEATURES_3D)].to_numpy(), train["crossing"].to_numpy())
         card = ModelCard.for_training(
@@ -142,7 +147,7 @@ def _bench_3d(
         _best(run_blocks, 3),
         agree,
     )
-    phys_dir = _train(workdir, "xln", "lr_physical", 20_000, degree=2)
+    phys_dir = _train(workdir, "xln", "lr_physical", n_train, degree=2)
     phys = load_deployable(phys_dir)
     cells1d = synthetic_moments((n,), seed=7)
     arrays1d = {k: np.ascontiguousarray(cells1d[k]) for k in phys.raw_names}
@@ -196,7 +201,15 @@ def main() -> None:
     )
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--only", choices=["all", "3d"], default="all", help="sections to run")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: a few seconds, writes nothing"
+    )
     args = parser.parse_args()
+    # training rows of the benchmarked models, and the MLP's epochs
+    n_train, mlp_epochs = 20_000, 8
+    if args.smoke:
+        args.grid, args.cells, args.label_cells, args.workdir = 12, 1 << 16, 400, None
+        n_train, mlp_epochs = 2_000, 1
 
     import torch
 
@@ -232,13 +245,18 @@ def main() -> None:
     print(f"# bench_deploy: workdir {workdir}, {os.cpu_count()} CPUs, load average {load:.1f}")
     if args.only == "3d":
         label_rate_3d: dict[str, float] = {}
-        _bench_3d(workdir, args.cells, args.label_cells, add, label_rate_3d)
+        _bench_3d(workdir, args.cells, args.label_cells, add, label_rate_3d, n_train)
         _print_table(rows, label_rate_3d, min(args.label_cells, args.cells))
         return
     t0 = time.perf_counter()
-    lr_dirs = {s: _train(workdir, s, "lr", 20_000, degree=2) for s in ("original", "xln")}
-    mlp_config = {"hidden_layers": (32, 32), "max_epochs": 8, "num_threads": 2, "batch_size": 1024}
-    mlp_dir = _train(workdir, "xln", "mlp", 20_000, config=mlp_config)
+    lr_dirs = {s: _train(workdir, s, "lr", n_train, degree=2) for s in ("original", "xln")}
+    mlp_config = {
+        "hidden_layers": (32, 32),
+        "max_epochs": mlp_epochs,
+        "num_threads": 2,
+        "batch_size": 1024,
+    }
+    mlp_dir = _train(workdir, "xln", "mlp", n_train, config=mlp_config)
     print(
         f"# models LR(n=2) original/xln, MLP (32, 32) xln ready in {time.perf_counter() - t0:.1f} s"
     )
@@ -347,7 +365,7 @@ def main() -> None:
     agree = float(np.mean(c_kernel(x)[1][sub[in_mlp]] == labels["xln"][in_mlp]))
     add("MLP (32, 32) xln, generated C", n_mlp, 1, _best(lambda: c_kernel(x), 3), agree)
 
-    _bench_3d(workdir, n, args.label_cells, add, label_rate)
+    _bench_3d(workdir, n, args.label_cells, add, label_rate, n_train)
     _print_table(rows, label_rate, m)
 
 

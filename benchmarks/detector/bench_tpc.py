@@ -1,8 +1,8 @@
-"""Benchmark of the liquid-xenon TPC pillar (issue 10): simulator and reconstruction speed,
+"""Benchmark of the liquid-xenon TPC pillar: simulator and reconstruction speed,
 CNN vs conventional energy resolution, the line-training pitfall (generic vs
 structured CNN), site discrimination, WGAN-GP distances and speed-up.
 
-Usage: .venv/bin/python benchmarks/bench_tpc.py [--n-train 2000 --n-test 600 --epochs 4 ...]
+Usage: .venv/bin/python benchmarks/detector/bench_tpc.py [--n-train 2000 --n-test 600 --epochs 4 ...]
 Prints the measured figures and writes a Markdown report (default reports/detector-tpc-bench).
 Figures depend on the machine and its load; the sizes used are printed with them.
 """
@@ -10,6 +10,7 @@ Figures depend on the machine and its load; the sizes used are printed with them
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,11 +64,21 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip", nargs="*", default=[], choices=["energy", "sites", "gan"])
     parser.add_argument("--out", type=Path, default=Path("reports/detector-tpc-bench"))
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: a few seconds, writes nothing"
+    )
     args = parser.parse_args()
+    n_speed = 200  # events timed through the simulator and the conventional reconstruction
+    constrainer_epochs, warm_start_steps = 8, 1000  # of the WGAN-GP
+    if args.smoke:
+        args.n_train, args.n_test, args.epochs, args.members = 60, 30, 1, 1
+        args.gan_train, args.gan_epochs, n_speed = 40, 1, 10
+        constrainer_epochs, warm_start_steps = 1, 10
+        args.out = Path(tempfile.mkdtemp(prefix="bench_tpc_"))
     torch.set_num_threads(args.threads)
     cfg = TPCConfig()
     print(f"torch threads {args.threads}; sizes: {vars(args)}")
-    _speed(cfg, 200)
+    _speed(cfg, n_speed)
     energy = sites = gan = None
     if "energy" not in args.skip:
         t0 = time.perf_counter()
@@ -99,7 +110,14 @@ def main() -> None:
     if "gan" not in args.skip:
         t0 = time.perf_counter()
         gan = generation_study(
-            args.gan_train, min(args.n_test, 500), cfg, 0, args.gan_epochs, 8, args.threads
+            args.gan_train,
+            min(args.n_test, 500),
+            cfg,
+            0,
+            args.gan_epochs,
+            constrainer_epochs,
+            args.threads,
+            warm_start_steps=warm_start_steps,
         )
         print(gan.distances.to_string(index=False, float_format="%.4g"))
         print(gan.speed.to_string(index=False, float_format="%.4g"))

@@ -1,4 +1,4 @@
-"""Benchmark of the class-weighted deep MLP (issue 4 targets).
+"""Benchmark of the class-weighted deep MLP on rare instabilities (5.5% unstable cells).
 
 On the xln scheme at 5.5% unstable (family mix), with ``--n-train`` training rows (1M by
 default; 20% of them are the validation split for early stopping, calibration and the
@@ -12,9 +12,9 @@ and on single-family (maxent) xln data at the same balance: F1 (target: >= 0.97)
 
 Usage::
 
-    python benchmarks/bench_mlp.py                       # full size, 2 threads
-    python benchmarks/bench_mlp.py --n-train 200000      # smaller, e.g. on a busy machine
-    python benchmarks/bench_mlp.py --cache-dir /tmp/bench  # reuse generated tables
+    python benchmarks/flavor/bench_mlp.py                       # full size, 2 threads
+    python benchmarks/flavor/bench_mlp.py --n-train 200000      # smaller, e.g. on a busy machine
+    python benchmarks/flavor/bench_mlp.py --cache-dir /tmp/bench  # reuse generated tables
 
 Prints a Markdown table of measured figures. Wall times depend on the machine and its load;
 ``train_cpu_min`` (process CPU time) shows what the run costs on dedicated cores.
@@ -134,12 +134,19 @@ def main() -> None:
     ap.add_argument(
         "--families", default="mix,maxent", help="comma-separated: mix (ceiling) and/or maxent"
     )
+    ap.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: a few seconds, writes nothing"
+    )
     args = ap.parse_args()
+    smoke: dict[str, object] = {}
+    if args.smoke:
+        args.n_train, args.n_test, args.n_ceiling, args.cache_dir = 3_000, 1_000, 500, None
+        smoke = {"hidden_layers": (32, 32), "max_epochs": 2, "batch_size": 512}
 
     torch.set_num_threads(args.threads)
     config = MLPConfig.from_yaml(args.config) if args.config else MLPConfig()
     config = MLPConfig.from_dict(
-        {**config.to_dict(), "num_threads": args.threads, "accelerator": "cpu"}
+        {**config.to_dict(), "num_threads": args.threads, "accelerator": "cpu", **smoke}
     )
     print(
         f"torch {torch.__version__}, {args.threads} threads; config: {config.to_dict()}", flush=True

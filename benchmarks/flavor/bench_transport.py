@@ -8,6 +8,7 @@ and the homogeneous-sphere error. Taken on a shared machine: re-run for clean nu
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import numpy as np
@@ -48,14 +49,24 @@ def sphere_error(n_r: int, n_core: int) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: a few seconds, writes nothing"
+    )
+    args = parser.parse_args()
+    resolutions = ((32, 8),) if args.smoke else ((64, 16), (128, 24), (256, 32))
+    n_profiles = 1 if args.smoke else 5
+    scattering_radii = 32 if args.smoke else 64
+    spheres = ((30, 6),) if args.smoke else ((30, 6), (60, 12), (120, 24), (240, 48))
     print("== seconds per profile (solve + moments + crossings), 4 species")
-    for n_radii, n_core in ((64, 16), (128, 24), (256, 32)):
+    for n_radii, n_core in resolutions:
         cfg = SolverConfig(n_radii=n_radii, n_core=n_core)
         print(
-            f"n_radii={n_radii:4d} n_core={n_core:3d}: {seconds_per_profile(cfg, 5):.3f} s/profile"
+            f"n_radii={n_radii:4d} n_core={n_core:3d}: "
+            f"{seconds_per_profile(cfg, n_profiles):.3f} s/profile"
         )
-    print("== scattering solve on the default profile (n_radii=64, 4 species)")
-    bg = build_background(BackgroundParams(), 64)
+    print(f"== scattering solve on the default profile (n_radii={scattering_radii}, 4 species)")
+    bg = build_background(BackgroundParams(), scattering_radii)
     op = compute_opacities(bg)
     problem = TransportProblem(bg.radius, op.absorption, op.scattering, op.equilibrium)
     ref = None
@@ -70,7 +81,7 @@ def main() -> None:
             f"{method:7s}: {dt:.2f} s, iterations {sol.iterations}, max rel. diff to direct {diff:.1e}"
         )
     print("== homogeneous sphere, pure absorption: mean relative I_0 error")
-    for n_r, n_core in ((30, 6), (60, 12), (120, 24), (240, 48)):
+    for n_r, n_core in spheres:
         print(f"n_r={n_r:4d} n_core={n_core:3d}: {sphere_error(n_r, n_core):.2e}")
 
 

@@ -1,6 +1,6 @@
 """Map-generation speed: 512² convergence maps per second (Gaussian and lognormal, n_gal = 30).
 
-Usage: python benchmarks/bench_cosmo_maps.py [--n-maps 256] [--workers 2] [--n-pix 512]
+Usage: python benchmarks/cosmo/bench_maps.py [--n-maps 256] [--workers 2] [--n-pix 512]
 Target: >= 20 maps/s of 512² on 2 cores. Uses the CAMB spectra (cached on disk after the first run).
 """
 
@@ -21,7 +21,12 @@ def main() -> None:
     parser.add_argument("--n-pix", type=int, default=512)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: a few seconds, writes nothing"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.n_maps, args.n_pix, args.batch = 8, 64, 4
     table = SpectrumTable.from_theory(Cosmology(), (0.0, 0.1), 1.0)
     rng = np.random.default_rng(0)
     for field in ("gaussian", "lognormal"):

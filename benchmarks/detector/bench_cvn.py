@@ -4,18 +4,20 @@ Prints out-of-fold accuracy (binomial error and fold std), per-class efficiency/
 published-CVN comparison, calibration (ECE) and the blanked-view uncertainty test, with wall
 times; writes the full report with figures to ``--out``.
 
-    .venv/bin/python benchmarks/bench_detector_cvn.py                 # all 800 events, 5 folds
-    .venv/bin/python benchmarks/bench_detector_cvn.py --per-class 20 --folds 2 --max-epochs 2
+    .venv/bin/python benchmarks/detector/bench_cvn.py                 # all 800 events, 5 folds
+    .venv/bin/python benchmarks/detector/bench_cvn.py --per-class 20 --folds 2 --max-epochs 2
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from nulearn.detector.cvn.data import default_data_dir
 from nulearn.detector.cvn.evaluation import accuracy_table, efficiency_purity, published_comparison
 from nulearn.detector.cvn.pipeline import CVNSettings, run_study
 from nulearn.detector.cvn.report import evaluation_report, explanation_report
@@ -32,7 +34,16 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("reports/bench-detector-cvn"))
+    ap.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: a few seconds, writes nothing"
+    )
     args = ap.parse_args()
+    if args.smoke:
+        if not default_data_dir().is_dir():
+            print(f"DUNE CVN sample not found at {default_data_dir()}: nothing to benchmark")
+            return
+        args.per_class, args.folds, args.max_epochs, args.patience, args.ensemble = 6, 2, 1, 1, 0
+        args.out = Path(tempfile.mkdtemp(prefix="bench_cvn_"))
 
     settings = CVNSettings(
         per_class=args.per_class,

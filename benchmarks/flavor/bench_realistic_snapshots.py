@@ -1,4 +1,4 @@
-"""Held-out profiles against later snapshots: how close must test data be to training data (issue 6)?
+"""Held-out profiles against later snapshots: how close must test data be to training data?
 
 arXiv:2310.03807 reaches 94-99% on realistic data by training and testing on time snapshots of
 one supernova model (200, 250 and 300 ms after bounce): the test cells are another moment of the
@@ -9,12 +9,13 @@ moved by a normal step of ``step`` x its range, the analogue of a later snapshot
 and on independent profiles, always profiles never seen in training; the training profiles
 themselves (in-sample) give what the models can memorise.
 
-Usage: .venv/bin/python benchmarks/bench_realistic_snapshots.py [--profiles 600 --workers 2]
+Usage: .venv/bin/python benchmarks/flavor/bench_realistic_snapshots.py [--profiles 600 --workers 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +39,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--out", type=Path, default=Path("reports/realistic-snapshots/table.csv"))
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: a few seconds, writes nothing"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.profiles, args.test_profiles, args.steps, args.workers = 6, 3, [0.1], 1
+        args.out = Path(tempfile.mkdtemp(prefix="bench_realistic_snapshots_")) / "table.csv"
     t0 = time.perf_counter()
     base = sample_background_params(args.profiles, args.seed)
     train = solve_params(base, args.workers)

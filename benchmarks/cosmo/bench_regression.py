@@ -1,7 +1,7 @@
 """M_ν regression from single maps: RMSE, stated uncertainty, interval coverage, and the Fisher bound.
 
 M_ν ~ U(0, 0.3 eV), Gaussian maps with n_gal = 30 and ℓ ≤ 5000; a Gaussian-NLL CNN (or a deep
-ensemble with --members > 1). Usage: python benchmarks/bench_cosmo_regression.py [--n-pix 64 --side-deg 1.75]
+ensemble with --members > 1). Usage: python benchmarks/cosmo/bench_regression.py [--n-pix 64 --side-deg 1.75]
 [--n-train 6000 --n-test 2000 --epochs 8 --members 1]
 """
 
@@ -32,7 +32,10 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--members", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--smoke", action="store_true", help="tiny sizes: a few seconds, writes nothing")
     args = p.parse_args()
+    if args.smoke:
+        args.n_pix, args.side_deg, args.n_train, args.n_test, args.epochs = 32, 1.75, 64, 32, 1
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     table = SpectrumTable.from_theory(Cosmology(), (0.0, 0.1, 0.2, 0.3), 1.0)

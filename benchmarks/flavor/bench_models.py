@@ -1,6 +1,6 @@
 """Training and inference cost of the crossing classifiers, with accuracy beside the Bayes ceiling.
 
-Usage: ``python benchmarks/bench_models.py [--scheme xln] [--n 50000] [--models lr2,knn,...]``.
+Usage: ``python benchmarks/flavor/bench_models.py [--scheme xln] [--n 50000] [--models lr2,knn,...]``.
 Prints one row per model: training wall and CPU seconds, inference microseconds per sample
 (batch of the whole test split, and single rows), test accuracy, and the test set's Bayes ceiling.
 The machine may be shared: CPU seconds are the load-independent figure.
@@ -35,7 +35,14 @@ def main() -> None:
     )
     parser.add_argument("--models", default="lr2,knn,tree,gbt,gbt_closure,mlp,svm")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: a few seconds, writes nothing"
+    )
     args = parser.parse_args()
+    config = dict(_CONFIG)
+    if args.smoke:
+        args.n = 1_500
+        config["mlp"] = {**config["mlp"], "max_epochs": 2}
     warnings.filterwarnings("ignore")
     import torch
 
@@ -54,7 +61,7 @@ def main() -> None:
     )
     for key in args.models.split(","):
         name = "lr" if key.startswith("lr") else ("gbt" if key.startswith("gbt") else key)
-        model = build_model(name, degree=_DEGREE.get(key, 2), config=_CONFIG.get(key))
+        model = build_model(name, degree=_DEGREE.get(key, 2), config=config.get(key))
         w0, c0 = time.perf_counter(), time.process_time()
         model.fit(X, y)
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0

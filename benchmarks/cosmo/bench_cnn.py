@@ -5,7 +5,7 @@ Default: Gaussian maps, n_gal = 30/arcmin², ℓ ≤ 5000, 3.5° at 128² (the 1
 maps every epoch. ``--sweep`` adds the table over noise levels (n_gal 10, 30, 50, none) and source
 redshifts with the baselines (and the CNN with ``--sweep-cnn``).
 
-Usage: python benchmarks/bench_cosmo_cnn.py [--n-pix 128 --side-deg 3.5] [--field lognormal]
+Usage: python benchmarks/cosmo/bench_cnn.py [--n-pix 128 --side-deg 3.5] [--field lognormal]
        [--epochs 20 --maps-per-epoch 8192] [--n-test 4000] [--sweep] [--out reports/cosmo_bench]
 """
 
@@ -120,7 +120,11 @@ def main() -> None:
     )
     p.add_argument("--progress", action="store_true")
     p.add_argument("--out", type=Path, default=None, help="write report.md and results.json here")
+    p.add_argument("--smoke", action="store_true", help="tiny sizes: a few seconds, writes nothing")
     args = p.parse_args()
+    if args.smoke:
+        args.n_pix, args.side_deg, args.n_train, args.n_val, args.n_test = 32, 1.75, 64, 32, 64
+        args.epochs, args.patience, args.maps_per_epoch, args.sweep = 1, 1, 128, False
 
     def config(n_gal: float | None, z_s: float, field: str) -> MapConfig:
         return MapConfig(

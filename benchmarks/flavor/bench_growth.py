@@ -8,7 +8,7 @@ Prints Markdown tables:
 3. 3D moments: analytic maxent test on the Fibonacci sphere vs learned models on rotation-invariant
    features, accuracy and cells/s (reference labels from a denser sphere).
 
-Run: ``.venv/bin/python benchmarks/bench_growth.py [--quick]``. Figures depend on machine load.
+Run: ``.venv/bin/python benchmarks/flavor/bench_growth.py [--quick]``. Figures depend on machine load.
 """
 
 from __future__ import annotations
@@ -100,32 +100,42 @@ def regression_tables(
     return summary, per_depth, info
 
 
-def models3d_table(n_train: int, n_test: int, seed: int) -> pd.DataFrame:
-    """Analytic 3D maxent test (2000 directions) vs learned models; reference labels from 8000 directions."""
+def models3d_table(
+    n_train: int, n_test: int, seed: int, mlp_epochs: int | None = None
+) -> pd.DataFrame:
+    """Analytic 3D maxent test (2000 directions) vs learned models; reference labels from 8000 directions.
+
+    ``mlp_epochs`` caps the MLP's training epochs (``None``: its default).
+    """
     train = generate3d(n_train, seed, scheme="xln", direction_spread=0.3, n_directions=2000)
     test = generate3d(n_test, seed + 1, scheme="xln", direction_spread=0.3, n_directions=8000)
-    table, _ = compare_crossing_models3d(
-        train, test, default_models3d(seed), baseline_directions=2000
-    )
+    models = default_models3d(seed)
+    if mlp_epochs is not None:
+        models["MLP"].set_params(max_epochs=mlp_epochs)
+    table, _ = compare_crossing_models3d(train, test, models, baseline_directions=2000)
     table.insert(1, "n_train", [0, n_train, n_train])
     return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
+    parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: a few seconds, writes nothing"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     torch.set_num_threads(2)
-    sizes = (
-        {"solver": 40, "regression": 400, "epochs": 30, "train3d": 2000, "test3d": 500}
-        if args.quick
-        else {"solver": 120, "regression": 3000, "epochs": 300, "train3d": 40000, "test3d": 4000}
-    )
-    print(
-        f"# bench_growth ({'quick' if args.quick else 'full'}; {os.cpu_count()} CPUs, shared: figures under load)\n"
-    )
+    if args.smoke:
+        sizes = {"solver": 4, "regression": 60, "epochs": 2, "train3d": 200, "test3d": 60}
+        sizes["epochs3d"] = 2  # the 3D MLP's epochs; its default otherwise
+    elif args.quick:
+        sizes = {"solver": 40, "regression": 400, "epochs": 30, "train3d": 2000, "test3d": 500}
+    else:
+        sizes = {"solver": 120, "regression": 3000, "epochs": 300, "train3d": 40000, "test3d": 4000}
+    size_name = "smoke" if args.smoke else ("quick" if args.quick else "full")
+    print(f"# bench_growth ({size_name}; {os.cpu_count()} CPUs, shared: figures under load)\n")
 
     print("## Dispersion-relation solver (original scheme, maxent, both branches)\n")
     print(markdown_table(solver_table(sizes["solver"], args.seed)), "\n")
@@ -139,7 +149,12 @@ def main() -> None:
     print(
         "## 3D moments: analytic sphere test vs learned models (ELN-XLN, 13 invariant features)\n"
     )
-    print(markdown_table(models3d_table(sizes["train3d"], sizes["test3d"], args.seed)), "\n")
+    print(
+        markdown_table(
+            models3d_table(sizes["train3d"], sizes["test3d"], args.seed, sizes.get("epochs3d"))
+        ),
+        "\n",
+    )
 
 
 if __name__ == "__main__":
