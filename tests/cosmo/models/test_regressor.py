@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from nulearn.cosmo.cnn import CNNConfig
-from nulearn.cosmo.maps import MapConfig, simulate
-from nulearn.cosmo.regression import CNNRegressor, gaussian_nll, interval_coverage
+from nulearn.cosmo.data.maps import MapConfig, simulate_maps
+from nulearn.cosmo.evaluation.regression import interval_coverage
+from nulearn.cosmo.models.network import LensingCNNConfig
+from nulearn.cosmo.models.regressor import CNNRegressor, gaussian_nll
 from nulearn.ml.training import TrainerConfig
 
-from .conftest import power_law_table
+from ..conftest import power_law_table
 
 
 def test_gaussian_nll_is_minimised_at_the_true_variance() -> None:
@@ -37,14 +38,16 @@ def test_ensemble_regressor_tracks_m_nu() -> None:
     table = power_law_table(m_nodes=(0.0, 0.1, 0.2, 0.3), suppression=0.25)
     rng = np.random.default_rng(1)
     m = rng.uniform(0, 0.3, 320)
-    ms = simulate(table, MapConfig(n_pix=32, n_gal=None, amplitude_jitter=0.0), m, seed=2)
+    ms = simulate_maps(table, MapConfig(n_pix=32, n_gal=None, amplitude_jitter=0.0), m, seed=2)
     reg = CNNRegressor(
-        CNNConfig(stem_channels=4, body_channels=(8, 8), batch_size=32, learning_rate=1e-2),
+        LensingCNNConfig(stem_channels=4, body_channels=(8, 8), batch_size=32, learning_rate=1e-2),
         TrainerConfig(accelerator="cpu", max_epochs=5, patience=3, num_threads=1),
         n_members=2,
     ).fit(ms.maps, ms.m_nu)
     test_m = rng.uniform(0, 0.3, 100)
-    test = simulate(table, MapConfig(n_pix=32, n_gal=None, amplitude_jitter=0.0), test_m, seed=3)
+    test = simulate_maps(
+        table, MapConfig(n_pix=32, n_gal=None, amplitude_jitter=0.0), test_m, seed=3
+    )
     mean, std = reg.predict_with_std(test.maps)
     assert mean.shape == std.shape == (100,)
     assert np.all(std > 0)

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from nulearn.cosmo.baselines import (
+from nulearn.cosmo.data.maps import MapConfig, MapSet, SpectrumTable, map_filter, noise_power
+from nulearn.cosmo.models.baselines import (
     FisherForecast,
     PowerSpectrumLikelihoodRatio,
     expected_band_powers,
@@ -24,8 +25,7 @@ from nulearn.cosmo.baselines import (
     peak_count_classifier,
     peak_counts,
 )
-from nulearn.cosmo.fourier import BandBinning, band_powers, ell_grid
-from nulearn.cosmo.maps import MapConfig, MapSet, SpectrumTable, map_filter, noise_power
+from nulearn.cosmo.theory.fourier import BandBinning, band_powers, ell_grid
 from nulearn.ml.metrics import binary_scores
 
 __all__ = [

@@ -1,6 +1,6 @@
 """M_ν from a single map, with an uncertainty: heteroscedastic Gaussian NLL and deep ensembles.
 
-The network (:class:`~nulearn.cosmo.cnn.MapCNN` with two outputs) predicts a mean μ and a
+The network (:class:`~nulearn.cosmo.models.network.MapCNN` with two outputs) predicts a mean μ and a
 log-variance s and is trained on −ln N(M_ν | μ, e^s) (Nix & Weigend 1994); an ensemble of such
 networks (Lakshminarayanan, Pritzel & Blundell 2017) combines as a Gaussian mixture with mean
 ⟨μ⟩ and variance ⟨e^s⟩ + Var(μ). The coverage of the stated central intervals is measured by
@@ -11,20 +11,22 @@ networks (Lakshminarayanan, Pritzel & Blundell 2017) combines as a Gaussian mixt
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import norm
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import RegressorMixin
 from torch.nn import functional as F
 
-from nulearn.cosmo.cnn import CNNConfig, MapModuleBase, predict_logits
-from nulearn.cosmo.datasets import HoldoutSplit
-from nulearn.ml.training import TrainerConfig, fit, seed_everything
+from nulearn.cosmo.models.classifier import read_model_file
+from nulearn.cosmo.models.network import LensingCNNConfig, MapModuleBase, map_inputs, map_loaders
+from nulearn.ml.estimator import TorchEstimator, predict_batches
+from nulearn.ml.splits import shuffled_holdout
+from nulearn.ml.training import TrainerConfig
+from nulearn.ml.uncertainty import gaussian_mixture
 
-__all__ = ["CNNRegressor", "MapRegressorModule", "gaussian_nll", "interval_coverage"]
+__all__ = ["CNNRegressor", "MapRegressorModule", "gaussian_nll"]
 
 _M_CENTRE, _M_SCALE = 0.15, 0.1  # eV: targets are standardised to O(1) inside the network
 
@@ -37,7 +39,7 @@ def gaussian_nll(mean: torch.Tensor, log_var: torch.Tensor, target: torch.Tensor
 class MapRegressorModule(MapModuleBase):
     """Predicts (μ, ln σ²) of standardised M_ν; Gaussian NLL loss; exponential LR schedule."""
 
-    def __init__(self, config: CNNConfig) -> None:
+    def __init__(self, config: LensingCNNConfig) -> None:
         super().__init__(config, n_outputs=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -55,8 +57,9 @@ class MapRegressorModule(MapModuleBase):
         return loss
 
 
-class CNNRegressor(RegressorMixin, BaseEstimator):
-    """scikit-learn regressor of M_ν (eV) from maps ``(n, n_pix, n_pix)``, with an uncertainty.
+class CNNRegressor(RegressorMixin, TorchEstimator):
+    """scikit-learn regressor of M_ν (eV) from maps ``(n, n_pix, n_pix)``, with an uncertainty
+    (a :class:`~nulearn.ml.estimator.TorchEstimator` with the global standardization of the maps).
 
     Args:
         config: architecture and optimiser settings.
@@ -65,9 +68,12 @@ class CNNRegressor(RegressorMixin, BaseEstimator):
         validation_fraction: share of the maps held out for early stopping.
     """
 
+    standardization = "global"
+    torch_attributes = ("members_",)
+
     def __init__(
         self,
-        config: CNNConfig | None = None,
+        config: LensingCNNConfig | None = None,
         trainer: TrainerConfig | None = None,
         n_members: int = 1,
         validation_fraction: float = 0.2,
@@ -87,39 +93,44 @@ class CNNRegressor(RegressorMixin, BaseEstimator):
             )
         if self.n_members < 1:
             raise ValueError(f"n_members = {self.n_members} must be >= 1")
-        cfg = self.config or CNNConfig()
+        cfg = self.config or LensingCNNConfig()
         tcfg = self.trainer or TrainerConfig(accelerator="cpu", max_epochs=20)
         n_val = max(1, round(self.validation_fraction * maps.shape[0]))
-        split = HoldoutSplit.shuffled(maps, target, n_val, tcfg.seed)
-        self.scale_ = split.scale
+        split = shuffled_holdout(maps.shape[0], n_val, tcfg.seed)
+        self._fit_standardization(maps[split.train])
         self.members_: list[MapRegressorModule] = []
         for k in range(self.n_members):
             # ensemble diversity: initialisation and batch order
-            member_cfg = replace(tcfg, seed=tcfg.seed + k)
-            seed_everything(member_cfg.seed)
-            module = MapRegressorModule(cfg)
-            fit(module, *split.loaders(cfg.batch_size, member_cfg.seed), member_cfg)
+            member = replace(tcfg, seed=tcfg.seed + k)
+            loaders = map_loaders(maps, target, split, self.scale_, cfg.batch_size, member.seed)
+            module, _ = self._train(lambda: MapRegressorModule(cfg), *loaders, member)
             self.members_.append(module)
         return self
 
     def predict_with_std(self, X: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Predicted M_ν and its 1σ uncertainty in eV, each shape ``(n,)`` (mixture over members)."""
-        check_is_fitted(self, "members_")
-        outs = np.stack([predict_logits(m, X, self.scale_) for m in self.members_])  # (k, n, 2)
+        self._check_fitted()
+        outs = np.stack(
+            [
+                predict_batches(m, X, 256, lambda x: map_inputs(self._standardize(x)))
+                for m in self.members_
+            ]
+        )  # (k, n, 2)
         mu = outs[..., 0] * _M_SCALE + _M_CENTRE
         var = np.exp(outs[..., 1]) * _M_SCALE**2
-        mean = mu.mean(axis=0)
-        total = var.mean(axis=0) + mu.var(axis=0)
-        return mean, np.sqrt(total)
+        return gaussian_mixture(mu, var)
 
     def predict(self, X: ArrayLike) -> NDArray[np.float64]:
         """Predicted M_ν in eV, shape ``(n,)``."""
         return self.predict_with_std(X)[0]
 
-    def save(self, path: str) -> None:
-        """Save every member's weights, the input scale and the configuration."""
-        check_is_fitted(self, "members_")
-        cfg = self.config or CNNConfig()
+    def _rebuild(self, name: str) -> MapRegressorModule:
+        return MapRegressorModule(self.config or LensingCNNConfig())
+
+    def save(self, path: str | Path) -> None:
+        """Save every member's weights, the input scale and the configuration (plain data)."""
+        self._check_fitted()
+        cfg = self.config or LensingCNNConfig()
         torch.save(
             {
                 "kind": "regressor",
@@ -131,47 +142,15 @@ class CNNRegressor(RegressorMixin, BaseEstimator):
         )
 
     @classmethod
-    def load(cls, path: str) -> CNNRegressor:
-        """Inverse of :meth:`save`."""
-        blob = torch.load(path, map_location="cpu", weights_only=False)
-        if blob.get("kind") != "regressor":
-            raise ValueError(f"{path} does not hold an M_nu regressor")
-        cfg = CNNConfig.from_dict(blob["config"])
+    def load(cls, path: str | Path) -> CNNRegressor:
+        """Inverse of :meth:`save`; never runs code from the file (weights-only loading)."""
+        blob = read_model_file(path, "regressor", ("config", "scale", "members"))
+        cfg = LensingCNNConfig.from_dict(blob["config"])
         obj = cls(config=cfg, n_members=len(blob["members"]))
-        obj.scale_ = float(blob["scale"])
+        obj.mean_, obj.scale_ = 0.0, float(blob["scale"])
         obj.members_ = []
         for state in blob["members"]:
             module = MapRegressorModule(cfg)
             module.load_state_dict(state)
-            obj.members_.append(module)
+            obj.members_.append(module.eval())
         return obj
-
-
-def interval_coverage(
-    y_true: ArrayLike, mean: ArrayLike, std: ArrayLike, levels: tuple[float, ...] = (0.683, 0.954)
-) -> dict[float, float]:
-    """Fraction of truths inside the central Gaussian interval μ ± z σ for each nominal level.
-
-    Args:
-        y_true: true values, shape ``(n,)``.
-        mean: predicted means, shape ``(n,)``.
-        std: predicted standard deviations, shape ``(n,)``, positive.
-        levels: nominal coverage probabilities in (0, 1).
-
-    Returns:
-        ``{level: empirical coverage}``.
-    """
-    y = np.asarray(y_true, dtype=np.float64)
-    mu = np.asarray(mean, dtype=np.float64)
-    sd = np.asarray(std, dtype=np.float64)
-    if not y.shape == mu.shape == sd.shape:
-        raise ValueError(f"shapes differ: y {y.shape}, mean {mu.shape}, std {sd.shape}")
-    if np.any(sd <= 0):
-        raise ValueError("std must be > 0")
-    out = {}
-    for level in levels:
-        if not 0 < level < 1:
-            raise ValueError(f"level = {level} outside (0, 1)")
-        z = norm.ppf(0.5 + level / 2)
-        out[float(level)] = float(np.mean(np.abs(y - mu) <= z * sd))
-    return out

@@ -7,8 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nulearn.cosmo.fourier import BandBinning, band_powers, ell_grid
-from nulearn.cosmo.maps import (
+from nulearn.cosmo.data.maps import (
     ARCMIN2_PER_SR,
     MapConfig,
     MapMaker,
@@ -17,10 +16,11 @@ from nulearn.cosmo.maps import (
     load_maps,
     noise_power,
     save_maps,
-    simulate,
+    simulate_maps,
 )
+from nulearn.cosmo.theory.fourier import BandBinning, band_powers, ell_grid
 
-from .conftest import power_law_table
+from ..conftest import power_law_table
 
 
 def _relative_residual(mapset, table: SpectrumTable, config: MapConfig, m: float):  # type: ignore[no-untyped-def]
@@ -38,7 +38,7 @@ def _relative_residual(mapset, table: SpectrumTable, config: MapConfig, m: float
 @pytest.mark.parametrize("field", ["gaussian", "lognormal"])
 def test_measured_power_matches_theory_within_two_percent(table: SpectrumTable, field: str) -> None:
     config = MapConfig(n_pix=64, side_deg=3.5, field=field, n_gal=None, amplitude_jitter=0.0)
-    maps = simulate(table, config, np.full(1000, 0.1), seed=1)
+    maps = simulate_maps(table, config, np.full(1000, 0.1), seed=1)
     resid, sigma = _relative_residual(maps, table, config, 0.1)
     well_sampled = sigma < 0.006
     assert well_sampled.sum() >= 4
@@ -49,7 +49,7 @@ def test_measured_power_matches_theory_within_two_percent(table: SpectrumTable, 
 def test_shape_noise_pixel_variance_closed_form() -> None:
     quiet = power_law_table(amplitude=1e-30)
     config = MapConfig(n_pix=32, side_deg=2.0, n_gal=30.0, amplitude_jitter=0.0)
-    maps = simulate(quiet, config, np.zeros(200), seed=2)
+    maps = simulate_maps(quiet, config, np.zeros(200), seed=2)
     pixel_arcmin2 = (2.0 * 60 / 32) ** 2
     expected = 0.26**2 / (30.0 * pixel_arcmin2)
     assert maps.maps.var() == pytest.approx(expected, rel=0.02)
@@ -58,12 +58,12 @@ def test_shape_noise_pixel_variance_closed_form() -> None:
 
 def test_lognormal_maps_are_skewed_bounded_and_zero_mean(table: SpectrumTable) -> None:
     config = MapConfig(n_pix=64, field="lognormal", n_gal=None, amplitude_jitter=0.0)
-    m = simulate(table, config, np.zeros(100), seed=3).maps.astype(np.float64)
+    m = simulate_maps(table, config, np.zeros(100), seed=3).maps.astype(np.float64)
     assert m.min() > -table.lognormal_shift
     assert abs(m.mean()) < 0.02 * m.std()
     skew = np.mean((m - m.mean()) ** 3) / m.std() ** 3
     assert skew > 0.3
-    g = simulate(
+    g = simulate_maps(
         table, MapConfig(n_pix=64, n_gal=None, amplitude_jitter=0.0), np.zeros(100), seed=3
     ).maps
     assert abs(np.mean(g.astype(np.float64) ** 3) / g.std() ** 3) < 0.1
@@ -76,12 +76,12 @@ def test_lognormal_shift_is_the_same_for_both_classes(table: SpectrumTable) -> N
 
 def test_smoothing_and_band_limit(table: SpectrumTable) -> None:
     base = MapConfig(n_pix=64, n_gal=None, amplitude_jitter=0.0)
-    raw = simulate(table, base, np.zeros(50), seed=4).maps
-    smooth = simulate(
+    raw = simulate_maps(table, base, np.zeros(50), seed=4).maps
+    smooth = simulate_maps(
         table, MapConfig(**{**base.to_dict(), "smoothing_arcmin": 2.0}), np.zeros(50), seed=4
     ).maps
     assert smooth.var() < 0.7 * raw.var()
-    limited = simulate(
+    limited = simulate_maps(
         table, MapConfig(**{**base.to_dict(), "ell_max": 2000.0}), np.zeros(4), seed=4
     ).maps
     fk = np.abs(np.fft.rfft2(limited)) ** 2
@@ -91,10 +91,10 @@ def test_smoothing_and_band_limit(table: SpectrumTable) -> None:
 
 def test_amplitude_jitter_statistics_and_reproducibility(table: SpectrumTable) -> None:
     config = MapConfig(n_pix=16, amplitude_jitter=0.015)
-    a = simulate(table, config, np.zeros(2000), seed=5)
+    a = simulate_maps(table, config, np.zeros(2000), seed=5)
     assert a.amplitude.std() == pytest.approx(0.015, rel=0.1)
     assert abs(a.amplitude.mean() - 1) < 3 * 0.015 / np.sqrt(2000)
-    b = simulate(table, config, np.zeros(2000), seed=5)
+    b = simulate_maps(table, config, np.zeros(2000), seed=5)
     np.testing.assert_array_equal(a.maps, b.maps)
 
 
@@ -116,7 +116,7 @@ def test_cubic_interpolation_in_m_nu_and_range_check() -> None:
 
 def test_hdf5_roundtrip_keeps_cosmology_config_and_spectra(table: SpectrumTable, tmp_path) -> None:  # type: ignore[no-untyped-def]
     config = MapConfig(n_pix=16, field="lognormal", n_gal=50.0)
-    ms = simulate(table, config, np.array([0.0, 0.1, 0.1]), seed=6, labels=[0, 1, 1])
+    ms = simulate_maps(table, config, np.array([0.0, 0.1, 0.1]), seed=6, labels=[0, 1, 1])
     back = load_maps(save_maps(ms, tmp_path / "m.h5"))
     np.testing.assert_array_equal(back.maps, ms.maps)
     np.testing.assert_array_equal(back.labels, [0, 1, 1])

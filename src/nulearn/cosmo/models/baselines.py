@@ -27,8 +27,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from nulearn.cosmo.fourier import BandBinning, ell_grid
-from nulearn.cosmo.maps import MapConfig, SpectrumTable, map_filter, noise_power
+from nulearn.cosmo.data.maps import MapConfig, SpectrumTable, map_filter, noise_power
+from nulearn.cosmo.theory.fourier import BandBinning, ell_grid
 
 __all__ = [
     "FisherForecast",

@@ -5,7 +5,7 @@ Lognormal maps follow Hilbert, Hartlap & Schneider (2011, A&A 536, A85) and Xavi
 MNRAS 459, 3693): κ = λ [exp(g − σ_g²/2) − 1] with a Gaussian g whose correlation is
 ξ_g = ln(1 + ξ_κ / λ²), so that κ has exactly the target two-point function on the periodic grid.
 The shift λ is the empty-beam convergence |κ_empty|(Ω_m, z_s), the *same* for every M_ν at fixed Ω_m
-(see :func:`nulearn.cosmo.theory.empty_beam_convergence`).
+(see :func:`nulearn.cosmo.theory.lensing.empty_beam_convergence`).
 
 Shape noise: each pixel averages n_gal A_pix galaxies with intrinsic ellipticity σ_e per component,
 so σ_κ,pix = σ_e / sqrt(n_gal A_pix) and the noise power is N_ℓ = σ_e² / n_gal (n_gal per steradian).
@@ -25,8 +25,9 @@ import scipy.fft
 from numpy.typing import ArrayLike, NDArray
 from scipy.interpolate import CubicSpline
 
-from nulearn.cosmo.fourier import ell_grid, mode_weights
-from nulearn.cosmo.theory import Cosmology, amplitude_spectra, empty_beam_convergence
+from nulearn.cosmo.theory.fourier import ell_grid, mode_weights
+from nulearn.cosmo.theory.lensing import amplitude_spectra, empty_beam_convergence
+from nulearn.cosmo.theory.power import Cosmology
 from nulearn.ml.config import YAMLConfig
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
     "map_filter",
     "noise_power",
     "save_maps",
-    "simulate",
+    "simulate_maps",
 ]
 
 ARCMIN2_PER_SR = (180.0 * 60.0 / np.pi) ** 2
@@ -396,7 +397,7 @@ class MapSet:
         )
 
 
-def simulate(
+def simulate_maps(
     table: SpectrumTable,
     config: MapConfig,
     m_nu: ArrayLike,

@@ -7,22 +7,22 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 
-from nulearn.cosmo.baselines import (
+from nulearn.cosmo.data.maps import MapConfig, SpectrumTable, simulate_maps
+from nulearn.cosmo.evaluation.comparison import analysis_binning, run_baselines
+from nulearn.cosmo.models.baselines import (
     PowerSpectrumLikelihoodRatio,
     fisher_forecast,
     peak_count_classifier,
     peak_counts,
 )
-from nulearn.cosmo.evaluation import analysis_binning, run_baselines
-from nulearn.cosmo.fourier import band_powers
-from nulearn.cosmo.maps import MapConfig, SpectrumTable, simulate
+from nulearn.cosmo.theory.fourier import band_powers
 
-from .conftest import power_law_table
+from ..conftest import power_law_table
 
 
 def _sets(table: SpectrumTable, config: MapConfig, n: int, seed: int):  # type: ignore[no-untyped-def]
     lab = np.tile([0, 1], n // 2)
-    return simulate(table, config, 0.1 * lab, seed=seed, labels=lab)
+    return simulate_maps(table, config, 0.1 * lab, seed=seed, labels=lab)
 
 
 def test_likelihood_ratio_reaches_the_fisher_accuracy_on_gaussian_maps() -> None:

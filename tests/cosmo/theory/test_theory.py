@@ -8,17 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad
 
-from nulearn.cosmo.theory import (
-    C_KM_S,
-    Cosmology,
-    MatterPower,
+from nulearn.cosmo.theory.lensing import (
     camb_convergence_cl,
     empty_beam_convergence,
     lensing_efficiency,
     limber_convergence_cl,
-    matter_power,
     tomographic_convergence_cl,
 )
+from nulearn.cosmo.theory.power import C_KM_S, Cosmology, MatterPower, matter_power
 
 
 @given(st.floats(0.0, 0.5))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nulearn.cosmo.fourier import BandBinning, band_powers, ell_grid, mode_weights
+from nulearn.cosmo.theory.fourier import BandBinning, band_powers, ell_grid, mode_weights
 
 
 def test_ell_grid_fundamental_and_nyquist() -> None:
