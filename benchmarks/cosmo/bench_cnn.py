@@ -21,12 +21,20 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 
-from nulearn.cosmo.cnn import CNNClassifier, CNNConfig
-from nulearn.cosmo.datasets import StreamingMaps, map_loader
-from nulearn.cosmo.evaluation import accuracy_with_error, compare_paired, run_baselines, verdict
-from nulearn.cosmo.maps import MapConfig, MapSet, SpectrumTable, simulate
-from nulearn.cosmo.report import classification_section
-from nulearn.cosmo.theory import Cosmology
+from nulearn.cosmo.data.maps import MapConfig, MapSet, SpectrumTable
+from nulearn.cosmo.data.maps import simulate_maps as simulate
+from nulearn.cosmo.data.streaming import StreamingMaps
+from nulearn.cosmo.evaluation.comparison import (
+    accuracy_with_error,
+    compare_paired,
+    run_baselines,
+    verdict,
+)
+from nulearn.cosmo.models.classifier import CNNClassifier
+from nulearn.cosmo.models.network import LensingCNNConfig as CNNConfig
+from nulearn.cosmo.models.network import map_loader
+from nulearn.cosmo.study.report import classification_section
+from nulearn.cosmo.theory.power import Cosmology
 from nulearn.ml.report import Report
 from nulearn.ml.training import TrainerConfig
 

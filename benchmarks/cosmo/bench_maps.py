@@ -11,8 +11,8 @@ import time
 
 import numpy as np
 
-from nulearn.cosmo.maps import MapConfig, MapMaker, SpectrumTable
-from nulearn.cosmo.theory import Cosmology
+from nulearn.cosmo.data.maps import MapConfig, MapMaker, SpectrumTable
+from nulearn.cosmo.theory.power import Cosmology
 
 
 def main() -> None:

@@ -13,12 +13,14 @@ import time
 import numpy as np
 import torch
 
-from nulearn.cosmo.baselines import fisher_forecast
-from nulearn.cosmo.cnn import CNNConfig
-from nulearn.cosmo.evaluation import analysis_binning
-from nulearn.cosmo.maps import MapConfig, SpectrumTable, simulate
-from nulearn.cosmo.regression import CNNRegressor, interval_coverage
-from nulearn.cosmo.theory import Cosmology
+from nulearn.cosmo.data.maps import MapConfig, SpectrumTable
+from nulearn.cosmo.data.maps import simulate_maps as simulate
+from nulearn.cosmo.evaluation.comparison import analysis_binning
+from nulearn.cosmo.evaluation.regression import interval_coverage
+from nulearn.cosmo.models.baselines import fisher_forecast
+from nulearn.cosmo.models.network import LensingCNNConfig as CNNConfig
+from nulearn.cosmo.models.regressor import CNNRegressor
+from nulearn.cosmo.theory.power import Cosmology
 from nulearn.ml.training import TrainerConfig
 
 

@@ -10,9 +10,11 @@ import argparse
 
 import numpy as np
 
-from nulearn.cosmo.fourier import BandBinning, band_powers, ell_grid
-from nulearn.cosmo.maps import MapConfig, SpectrumTable, simulate
-from nulearn.cosmo.theory import Cosmology, camb_convergence_cl, limber_convergence_cl
+from nulearn.cosmo.data.maps import MapConfig, SpectrumTable
+from nulearn.cosmo.data.maps import simulate_maps as simulate
+from nulearn.cosmo.theory.fourier import BandBinning, band_powers, ell_grid
+from nulearn.cosmo.theory.lensing import camb_convergence_cl, limber_convergence_cl
+from nulearn.cosmo.theory.power import Cosmology
 
 
 def main() -> None:

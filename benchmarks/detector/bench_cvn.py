@@ -17,10 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from nulearn.detector.cvn.data import default_data_dir
-from nulearn.detector.cvn.evaluation import accuracy_table, efficiency_purity, published_comparison
-from nulearn.detector.cvn.pipeline import CVNSettings, run_study
-from nulearn.detector.cvn.report import evaluation_report, explanation_report
+from nulearn.detector.cvn.data.pixel_maps import default_data_dir
+from nulearn.detector.cvn.evaluation.selection import (
+    accuracy_table,
+    efficiency_purity,
+    published_comparison,
+)
+from nulearn.detector.cvn.study.report import evaluation_report, explanation_report
+from nulearn.detector.cvn.study.run import CVNSettings, run_study
 from nulearn.ml.report import Report, markdown_table
 
 

@@ -17,18 +17,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nulearn.detector.tpc.config import TPCConfig
-from nulearn.detector.tpc.dataset import make_deposits
-from nulearn.detector.tpc.reconstruction import reconstruct
-from nulearn.detector.tpc.report import tpc_report
-from nulearn.detector.tpc.response import response_tables
-from nulearn.detector.tpc.simulator import simulate
-from nulearn.detector.tpc.study import (
-    discrimination_study,
-    energy_study,
-    generation_study,
-    pitfall_shown,
-)
+from nulearn.detector.tpc.data.dataset import make_deposits
+from nulearn.detector.tpc.evaluation.energy import pitfall_shown
+from nulearn.detector.tpc.physics.config import TPCConfig
+from nulearn.detector.tpc.physics.reconstruction import reconstruct
+from nulearn.detector.tpc.physics.response import response_tables
+from nulearn.detector.tpc.physics.simulator import simulate
+from nulearn.detector.tpc.study.report import tpc_report
+from nulearn.detector.tpc.study.run import discrimination_study, energy_study, generation_study
 
 
 def _speed(config: TPCConfig, n: int) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from nulearn.cosmo.maps import SpectrumTable
+from nulearn.cosmo.data.maps import SpectrumTable
 
 
 def power_law_table(

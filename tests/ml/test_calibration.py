@@ -16,9 +16,9 @@ from nulearn.ml.calibration import (
     logit,
     make_calibrator,
     reliability_curve,
-    reliability_diagram,
     sigmoid,
 )
+from nulearn.ml.figures import reliability_diagram
 
 
 def _overconfident(

@@ -16,6 +16,7 @@ from nulearn.ml.metrics import (
     binary_scores,
     confusion_matrix,
     non_binary_index,
+    normalised_confusion,
     pr_curve,
     roc_curve,
     threshold_sweep,
@@ -120,3 +121,14 @@ def test_compare_aucs_matches_sklearn_and_bootstrap() -> None:
     assert same.difference == 0 and same.p_value == 1.0
     with pytest.raises(ValueError, match="each class"):
         compare_aucs(np.ones(10), a[:10], b[:10])
+
+
+def test_normalised_confusion_rows_sum_to_one() -> None:
+    y_true = np.array([0, 1, 2, 3] * 3)
+    y_pred = np.array([0, 1, 2, 3, 0, 1, 2, 2, 1, 1, 2, 3])
+    cm = normalised_confusion(y_true, y_pred, 4)
+    np.testing.assert_allclose(cm.sum(1), 1)
+    assert cm[3, 2] == pytest.approx(1 / 3) and cm[0, 1] == pytest.approx(1 / 3)
+    assert normalised_confusion([0], [0], 2)[1].tolist() == [0.0, 0.0]  # an absent class
+    with pytest.raises(ValueError, match=r"y_pred\[0\] = 7"):
+        normalised_confusion(y_true, np.full(12, 7), 4)

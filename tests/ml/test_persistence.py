@@ -1,7 +1,9 @@
-"""Model directories saved before the flavor package was split by role still load and predict."""
+"""Model directories saved before the pillars were arranged by role still load and predict: the
+module-rename tables of every pillar."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -9,21 +11,44 @@ import pandas as pd
 import pytest
 
 from nulearn.ml.model_card import load_model
-from nulearn.ml.persistence import resolve_moved
+from nulearn.ml.persistence import resolve_moved, resolve_renamed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "premove_models"
 
 
-def test_moved_table_points_at_existing_modules() -> None:
-    import importlib
-
-    from nulearn.flavor._moved import MOVED_MODULES, MOVED_NAMES
-
-    for new in {*MOVED_MODULES.values(), *MOVED_NAMES.values()}:
+@pytest.mark.parametrize("pillar", ["flavor", "cosmo", "detector"])
+def test_moved_tables_point_at_existing_names(pillar: str) -> None:
+    table = importlib.import_module(f"nulearn.{pillar}._moved")
+    for new in {*table.MOVED_MODULES.values(), *table.MOVED_NAMES.values()}:
         importlib.import_module(new)
-    for (_old, name), new in MOVED_NAMES.items():
+    for (_old, name), new in table.MOVED_NAMES.items():
         assert hasattr(importlib.import_module(new), name), (new, name)
-    assert resolve_moved("nulearn.flavor.mlp", "MLPClassifier") == "nulearn.flavor.models.mlp.classifier"
+    for new_module, new_name in getattr(table, "RENAMED", {}).values():
+        assert hasattr(importlib.import_module(new_module), new_name), (new_module, new_name)
+
+
+def test_renamed_and_moved_classes_resolve() -> None:
+    assert resolve_renamed("nulearn.cosmo.cnn", "CNNConfig") == (
+        "nulearn.cosmo.models.network",
+        "LensingCNNConfig",
+    )
+    assert resolve_renamed("nulearn.detector.cvn.cnn", "CNNConfig") == (
+        "nulearn.detector.cvn.models.network",
+        "CVNConfig",
+    )
+    assert resolve_renamed("nulearn.cosmo.cnn", "CNNClassifier") == (
+        "nulearn.cosmo.models.classifier",
+        "CNNClassifier",
+    )
+    assert resolve_renamed("nulearn.detector.cvn.training", "CVNClassifier") == (
+        "nulearn.detector.cvn.models.training",
+        "CVNClassifier",
+    )
+    assert resolve_renamed("nulearn.cosmo.theory", "Cosmology")[0] == "nulearn.cosmo.theory.power"
+    assert (
+        resolve_moved("nulearn.flavor.mlp", "MLPClassifier")
+        == "nulearn.flavor.models.mlp.classifier"
+    )
     assert resolve_moved("nulearn.flavor.models", "build_model") == "nulearn.flavor.models.registry"
     assert resolve_moved("sklearn.pipeline", "Pipeline") == "sklearn.pipeline"
 

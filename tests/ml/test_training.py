@@ -7,7 +7,14 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from nulearn.ml.training import TrainerConfig, fit, make_trainer
+from nulearn.ml.training import (
+    TrainerConfig,
+    best_weights,
+    fit,
+    load_weights,
+    make_trainer,
+    train_module,
+)
 
 torch.set_num_threads(1)
 
@@ -67,3 +74,51 @@ def test_without_restore_the_last_weights_stay() -> None:
 def test_mode_is_validated() -> None:
     with pytest.raises(ValueError, match="mode must be 'min' or 'max'"):
         make_trainer(TrainerConfig(mode="lowest"))
+
+
+def test_best_weights_from_a_checkpoint_folder_load_without_pickles(tmp_path) -> None:
+    module = _Scripted([3.0, 1.0, 2.0, 4.0, 5.0])
+    cfg = TrainerConfig(max_epochs=5, patience=2, accelerator="cpu", checkpoint_dir=str(tmp_path))
+    trainer = fit(module, _loader(), _loader(), cfg)
+    assert float(module.w.detach()) == 1.0 and best_weights(trainer) is None
+    for ckpt in tmp_path.glob("*.ckpt"):
+        assert "state_dict" in load_weights(ckpt)  # weights-only: loads with weights_only=True
+
+
+def test_train_module_seeds_the_initial_weights() -> None:
+    cfg = TrainerConfig(max_epochs=1, patience=1, accelerator="cpu", seed=7)
+
+    def build() -> _Scripted:
+        m = _Scripted([1.0])
+        m.extra = torch.nn.Linear(3, 3)  # randomly initialised
+        return m
+
+    a, trainer = train_module(build, _loader(), _loader(), cfg)
+    b, _ = train_module(build, _loader(), _loader(), cfg)
+    torch.testing.assert_close(a.extra.weight, b.extra.weight)
+    assert not a.training and best_weights(trainer) is not None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not a torch file at all", None],
+    ids=["empty", "foreign", "pickled-object"],
+)
+def test_load_weights_refuses_anything_but_plain_weights(tmp_path, content) -> None:
+    path = tmp_path / "model.pt"
+    if content is None:
+        torch.save({"model": torch.nn.Linear(2, 1)}, path)  # a whole module: code on load
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"model\.pt"):
+        load_weights(path)
+    with pytest.raises(FileNotFoundError, match=r"missing\.pt"):
+        load_weights(tmp_path / "missing.pt")
+
+
+def test_load_weights_refuses_a_truncated_file(tmp_path) -> None:
+    path = tmp_path / "model.pt"
+    torch.save({"w": torch.ones(1000)}, path)
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ValueError, match=r"model\.pt"):
+        load_weights(path)

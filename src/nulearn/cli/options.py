@@ -58,7 +58,7 @@ Patience = Annotated[int, typer.Option(min=1, help="Early-stopping patience in e
 ReportDir = Annotated[Path, typer.Option(help="Report folder (report.md and figures/).")]
 #: Number of events to simulate or generate, as ``--n``.
 NEvents = Annotated[int, typer.Option("--n", min=1, help="Number of events.")]
-#: A :class:`~nulearn.detector.tpc.config.TPCConfig` YAML file.
+#: A :class:`~nulearn.detector.tpc.physics.config.TPCConfig` YAML file.
 TPCConfigFile = Annotated[
     Path | None, typer.Option(help="TPCConfig YAML (default: the EXO-200-like detector).")
 ]

@@ -12,7 +12,7 @@ that rank well but are not probabilities. A calibrator is a monotone map fitted 
 Both keep the ranking (so ROC/PR curves are unchanged); only isotonic can remove a prior shift
 that a single temperature cannot. Quality is measured by the expected calibration error
 (:func:`expected_calibration_error`) and the Brier score (:func:`brier_score`), and shown as a
-reliability diagram (:func:`reliability_diagram`).
+reliability diagram (:func:`nulearn.ml.figures.reliability_diagram`).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -25,7 +25,6 @@ True
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -33,8 +32,6 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize_scalar
 from sklearn.isotonic import IsotonicRegression
-
-from nulearn.ml.report import pyplot
 
 __all__ = [
     "CALIBRATION_METHODS",
@@ -46,9 +43,7 @@ __all__ = [
     "expected_calibration_error",
     "logit",
     "make_calibrator",
-    "plot_reliability",
     "reliability_curve",
-    "reliability_diagram",
     "sigmoid",
 ]
 
@@ -285,60 +280,11 @@ def brier_score(y: ArrayLike, p: ArrayLike) -> float:
     return float(np.mean((p_arr - y_arr) ** 2))
 
 
-def plot_reliability(
-    ax: Any,
-    y: ArrayLike,
-    p: ArrayLike,
-    name: str,
-    n_bins: int = 15,
-    strategy: str = "uniform",
-    ece_format: str = ".4f",
-) -> float:
-    """Draw the reliability curve of probabilities ``p`` ``(n,)`` for labels ``y`` ``(n,)`` on the
-    matplotlib axes ``ax``, labelled ``"<name> (ECE <ece>)"``; returns the ECE."""
-    curve = reliability_curve(y, p, n_bins=n_bins, strategy=strategy)
-    ece = expected_calibration_error(y, p, n_bins=n_bins, strategy=strategy)
-    ax.plot(
-        curve["mean_predicted"],
-        curve["fraction_positive"],
-        marker="o",
-        ms=3,
-        label=f"{name} (ECE {ece:{ece_format}})",
-    )
-    return ece
+def __getattr__(name: str) -> Any:
+    # The figures moved to nulearn.ml.figures; the names stay importable from here for callers
+    # not yet moved (imported lazily: the figures module imports this one).
+    if name in ("plot_reliability", "reliability_diagram"):
+        from nulearn.ml import figures
 
-
-def reliability_diagram(
-    y: ArrayLike,
-    probabilities: Mapping[str, ArrayLike],
-    n_bins: int = 15,
-    strategy: str = "uniform",
-    title: str = "Reliability diagram",
-) -> Any:
-    """A matplotlib figure with one reliability curve per named set of probabilities.
-
-    Args:
-        y: labels ``(n,)`` in {0, 1}.
-        probabilities: label -> positive-class probabilities ``(n,)``, e.g. ``{"raw": p,
-            "isotonic": p_iso}``; the legend shows each curve's ECE.
-        n_bins: number of bins.
-        strategy: ``"uniform"`` or ``"quantile"``.
-        title: axes title.
-
-    Returns:
-        The ``matplotlib.figure.Figure`` (upper panel: curves; lower panel: histogram of p).
-    """
-    fig, (ax, axh) = pyplot().subplots(
-        2, 1, figsize=(5.0, 6.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
-    )
-    ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=1, label="perfect")
-    for name, p in probabilities.items():
-        plot_reliability(ax, y, p, name, n_bins=n_bins, strategy=strategy)
-        axh.hist(np.asarray(p, dtype=np.float64), bins=50, range=(0, 1), histtype="step", log=True)
-    ax.set_ylabel("observed fraction positive")
-    ax.set_title(title)
-    ax.legend(loc="upper left", fontsize=8)
-    axh.set_xlabel("predicted probability")
-    axh.set_ylabel("count")
-    fig.tight_layout()
-    return fig
+        return getattr(figures, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -33,6 +33,7 @@ __all__ = [
     "compare_aucs",
     "confusion_matrix",
     "non_binary_index",
+    "normalised_confusion",
     "pr_curve",
     "roc_curve",
     "threshold_sweep",
@@ -77,6 +78,30 @@ def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike) -> NDArray[np.int64]:
     if t.shape != p.shape:
         raise ValueError(f"y_true has {t.size} samples but y_pred has {p.size}")
     return np.bincount(2 * t.astype(np.int64) + p, minlength=4).reshape(2, 2)
+
+
+def normalised_confusion(
+    y_true: ArrayLike, y_pred: ArrayLike, n_classes: int
+) -> NDArray[np.float64]:
+    """Multi-class confusion matrix ``(n_classes, n_classes)``, rows = true class normalised to 1.
+
+    >>> normalised_confusion([0, 0, 1], [0, 1, 1], 2).tolist()
+    [[0.5, 0.5], [0.0, 1.0]]
+    """
+    t = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(y_pred, dtype=np.int64)
+    if t.shape != p.shape or t.ndim != 1:
+        raise ValueError(f"y_true {t.shape} and y_pred {p.shape} must be equal 1-D shapes")
+    for name, lab in (("y_true", t), ("y_pred", p)):
+        bad = np.flatnonzero((lab < 0) | (lab >= n_classes))
+        if bad.size:
+            raise ValueError(
+                f"{name}[{bad[0]}] = {lab[bad[0]]} outside the classes [0, {n_classes})"
+            )
+    cm = np.bincount(n_classes * t + p, minlength=n_classes**2).reshape(n_classes, n_classes)
+    rows = cm.sum(1, keepdims=True).astype(np.float64)
+    out: NDArray[np.float64] = np.divide(cm, rows, out=np.zeros(cm.shape), where=rows > 0)
+    return out
 
 
 def _safe_div(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.float64]:

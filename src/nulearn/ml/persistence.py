@@ -4,7 +4,9 @@ Estimators are stored with joblib (a pickle with efficient NumPy arrays). A pick
 class by its module path, so moving a class to another module would make every saved model
 unloadable. Each pillar keeps a table of the module paths it renamed in ``nulearn.<pillar>._moved``
 (``MOVED_MODULES``: old module -> new module; ``MOVED_NAMES``: (old module, name) -> new module
-for modules that were split); :func:`load_estimator` consults it for every class the pickle names.
+for modules that were split; optionally ``RENAMED``: (old module, old name) -> (new module, new
+name) for classes that were renamed); :func:`load_estimator` consults it for every class the
+pickle names.
 
 >>> import tempfile, pathlib
 >>> from sklearn.linear_model import LogisticRegression
@@ -25,7 +27,31 @@ import joblib
 from joblib.numpy_pickle import NumpyUnpickler
 from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
 
-__all__ = ["dump_estimator", "load_estimator", "resolve_moved"]
+__all__ = ["dump_estimator", "load_estimator", "resolve_moved", "resolve_renamed"]
+
+
+def _table(module: str) -> Any:
+    """The ``_moved`` table of the pillar of ``module`` (``None`` outside nulearn's pillars)."""
+    parts = module.split(".")
+    if len(parts) < 3 or parts[0] != "nulearn":
+        return None
+    try:
+        return importlib.import_module(f"nulearn.{parts[1]}._moved")
+    except ModuleNotFoundError:
+        return None
+
+
+def resolve_renamed(module: str, name: str) -> tuple[str, str]:
+    """``(module, name)`` of a class today, for a class pickled as ``module.name`` that may have
+    been renamed (the pillar's ``RENAMED`` table) or moved (:func:`resolve_moved`).
+
+    >>> resolve_renamed("numpy", "ndarray")
+    ('numpy', 'ndarray')
+    """
+    renamed: dict[tuple[str, str], tuple[str, str]] = getattr(_table(module), "RENAMED", {})
+    if (module, name) in renamed:
+        return renamed[(module, name)]
+    return resolve_moved(module, name), name
 
 
 def resolve_moved(module: str, name: str) -> str:
@@ -37,12 +63,8 @@ def resolve_moved(module: str, name: str) -> str:
     >>> resolve_moved("numpy", "ndarray")
     'numpy'
     """
-    parts = module.split(".")
-    if len(parts) < 3 or parts[0] != "nulearn":
-        return module
-    try:
-        table = importlib.import_module(f"nulearn.{parts[1]}._moved")
-    except ModuleNotFoundError:
+    table = _table(module)
+    if table is None:
         return module
     names: dict[tuple[str, str], str] = getattr(table, "MOVED_NAMES", {})
     modules: dict[str, str] = getattr(table, "MOVED_MODULES", {})
@@ -53,7 +75,7 @@ class _Unpickler(NumpyUnpickler):  # type: ignore[misc]
     """joblib's unpickler, with classes looked up at their current module paths."""
 
     def find_class(self, module: str, name: str) -> Any:
-        return super().find_class(resolve_moved(module, name), name)
+        return super().find_class(*resolve_renamed(module, name))
 
 
 def dump_estimator(estimator: Any, path: str | Path) -> None:

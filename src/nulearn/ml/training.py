@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +23,13 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 __all__ = [
     "RestoreBestWeights",
     "TrainerConfig",
+    "best_weights",
     "fit",
+    "load_weights",
     "make_trainer",
     "monitored_value",
     "seed_everything",
+    "train_module",
 ]
 
 
@@ -145,6 +150,9 @@ def make_trainer(config: TrainerConfig, callbacks: list[Callback] | None = None)
                 mode=config.mode,
                 save_top_k=1,
                 save_last=True,
+                # only the weights are ever reloaded, and a weights-only file loads without
+                # unpickling arbitrary objects (torch.load(weights_only=True))
+                save_weights_only=True,
             )
         )
     cbs.extend(callbacks or [])
@@ -201,8 +209,71 @@ def fit(
     trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
     ckpt = trainer.checkpoint_callback
     if isinstance(ckpt, ModelCheckpoint) and ckpt.best_model_path:
-        state = torch.load(ckpt.best_model_path, map_location="cpu", weights_only=False)[
-            "state_dict"
-        ]
-        module.load_state_dict(state)
+        checkpoint = load_weights(ckpt.best_model_path)
+        if "state_dict" not in checkpoint:
+            raise ValueError(f"{ckpt.best_model_path}: Lightning checkpoint without a state_dict")
+        module.load_state_dict(checkpoint["state_dict"])
     return trainer
+
+
+def train_module(
+    build: Callable[[], L.LightningModule],
+    train_loader: Any,
+    val_loader: Any,
+    config: TrainerConfig,
+    callbacks: list[Callback] | None = None,
+) -> tuple[Any, L.Trainer]:
+    """Seed with ``config.seed``, build the module, :func:`fit` it; ``(module in eval mode, trainer)``.
+
+    Seeding before ``build`` fixes the initial weights as well as the batch order, so that one
+    seed trains one network.
+    """
+    seed_everything(config.seed)
+    module = build()
+    trainer = fit(module, train_loader, val_loader, config, callbacks=callbacks)
+    module.eval()
+    return module, trainer
+
+
+def best_weights(trainer: L.Trainer) -> RestoreBestWeights | None:
+    """The :class:`RestoreBestWeights` callback of a trainer made by :func:`make_trainer` (its
+    ``best_epoch`` and ``best_score``), or ``None`` when the run kept a checkpoint on disk."""
+    found = [cb for cb in getattr(trainer, "callbacks", []) if isinstance(cb, RestoreBestWeights)]
+    return found[0] if found else None
+
+
+def load_weights(path: str | Path) -> dict[str, Any]:
+    """Read a file written by ``torch.save`` that holds only tensors and plain data (dicts, lists,
+    strings, numbers), with ``torch.load(weights_only=True)``: loading never runs code from the
+    file.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: naming the file, when it is truncated, not a PyTorch file, or holds other
+            objects (e.g. a whole pickled model), or is not a mapping.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: no such model file")
+    try:
+        blob = torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError, KeyError...
+        raise ValueError(f"{file}: {_unreadable(err)}") from err
+    if not isinstance(blob, dict):
+        raise ValueError(f"{file}: expected a mapping of weights, found {type(blob).__name__}")
+    return blob
+
+
+def _unreadable(err: Exception) -> str:
+    """Why ``torch.load(weights_only=True)`` refused a file, in one line (torch's own message
+    advises loading without the restriction, which is what must not happen here)."""
+    text = str(err)
+    if isinstance(err, EOFError) or "EOF" in text:
+        return "empty or truncated PyTorch file"
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if found is not None:
+        return (
+            f"holds pickled Python objects ({found.group(1)}), not only weights; such files are "
+            "not loaded because loading them runs code from the file"
+        )
+    return "not a PyTorch weights file (foreign or truncated)"

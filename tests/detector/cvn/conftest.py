@@ -6,13 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from nulearn.detector.cvn.cnn import CNNConfig
-from nulearn.detector.cvn.data import CVNSample, PixelMapConfig, default_data_dir, load_cvn_sample
-from nulearn.detector.cvn.features import hand_features
+from nulearn.detector.cvn.data.features import hand_features
+from nulearn.detector.cvn.data.pixel_maps import (
+    CVNSample,
+    PixelMapConfig,
+    default_data_dir,
+    load_cvn_sample,
+)
+from nulearn.detector.cvn.models.network import CVNConfig
 
 #: 480x480 window max-pooled by 30: 16x16 per view, enough to exercise everything quickly.
 TINY_PIXELS = PixelMapConfig(crop_wires=480, crop_ticks=480, pool=30)
-TINY_CNN = CNNConfig(channels=(4, 8, 8), fused_width=16, batch_size=8)
+TINY_CNN = CVNConfig(channels=(4, 8, 8), fused_width=16, batch_size=8)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from nulearn.detector.tpc.config import TPCConfig
+from nulearn.detector.tpc.physics.config import TPCConfig
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -90,3 +92,13 @@ def test_mlp_regressor_contract_and_validation() -> None:
         model.fit(bad, np.zeros(20))
     with pytest.raises(ValueError, match="val_fraction"):
         GrowthMLPRegressor(val_fraction=1.5).fit(x, np.zeros(20))
+
+
+def test_mlp_regressor_pickles_through_state_dicts() -> None:
+    x = np.random.default_rng(1).normal(size=(40, 3))
+    model = GrowthMLPRegressor(hidden_layers=(8,), max_epochs=2, num_threads=1).fit(x, x[:, 0])
+    back = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(back.predict(x), model.predict(x))
+    np.testing.assert_array_equal(back.predict_crossing_proba(x), model.predict_crossing_proba(x))
+    # standardization of the shared base: per feature, over the rows given to fit
+    np.testing.assert_allclose(model.mean_, x.mean(axis=0))

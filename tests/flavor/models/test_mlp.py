@@ -195,6 +195,9 @@ def test_pickle_and_joblib_round_trip(fitted, tmp_path) -> None:
     loaded = joblib.load(tmp_path / "m.joblib")
     np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
     assert loaded.card_fields()["threshold"] == clf.threshold_
+    # the network is pickled as its state dict (shared TorchEstimator base), not as a module
+    assert isinstance(clf.__getstate__()["network_"], dict)
+    assert "Sequential" not in str(pickle.dumps(clf))
 
 
 def test_dataframe_features_and_label_columns() -> None:

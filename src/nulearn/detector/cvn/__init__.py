@@ -1,55 +1,43 @@
 """CVN-style neutrino event classification from detector images (DUNE far-detector pixel maps).
 
-Data flows one way: :mod:`~nulearn.detector.cvn.data` (pixel maps + truth) ->
-:mod:`~nulearn.detector.cvn.features` (hand-made features) -> models
-(:mod:`~nulearn.detector.cvn.baseline` boosted trees, :mod:`~nulearn.detector.cvn.cnn` multi-view
-CNN) -> :mod:`~nulearn.detector.cvn.training` (k-fold, early stopping) and
-:mod:`~nulearn.detector.cvn.tuning` (Optuna) -> :mod:`~nulearn.detector.cvn.evaluation` ->
-:mod:`~nulearn.detector.cvn.report`. :mod:`~nulearn.detector.cvn.pipeline` runs the whole study
-and stores it; interpretation and uncertainty tools for any image classifier live in
-:mod:`nulearn.detector.interpret` and :mod:`nulearn.detector.uncertainty`.
+Arranged by role, imports flowing one way: :mod:`~nulearn.detector.cvn.data` (pixel maps and
+truth, hand-made features, augmentation) → :mod:`~nulearn.detector.cvn.models` (boosted-tree
+baseline, multi-view CNN, k-fold training, tuning) → :mod:`~nulearn.detector.cvn.evaluation`
+(efficiency and purity, uncertainty and the blanked-view test, attributions) →
+:mod:`~nulearn.detector.cvn.study` (the study's run folder and report). Attribution, uncertainty
+and figure machinery shared with the other pillars is in :mod:`nulearn.ml`.
+
+The names below are imported on first use: ``import nulearn.detector.cvn`` imports no torch.
 """
 
-from nulearn.detector.cvn.baseline import BaselineConfig, make_baseline
-from nulearn.detector.cvn.cnn import CNNConfig, CVNLightningModule, MultiViewCNN
-from nulearn.detector.cvn.data import (
-    FLAVOUR_NAMES,
-    INTERACTION_NAMES,
-    VIEW_NAMES,
-    AugmentationConfig,
-    CVNDataset,
-    CVNSample,
-    PixelMapConfig,
-    default_data_dir,
-    load_cvn_sample,
-)
-from nulearn.detector.cvn.features import feature_names, hand_features
-from nulearn.detector.cvn.pipeline import CVNRun, CVNSettings, load_run, run_study
-from nulearn.detector.cvn.training import CVNClassifier, cross_validate, predict_proba, train_cnn
+from __future__ import annotations
 
-__all__ = [
-    "FLAVOUR_NAMES",
-    "INTERACTION_NAMES",
-    "VIEW_NAMES",
-    "AugmentationConfig",
-    "BaselineConfig",
-    "CNNConfig",
-    "CVNClassifier",
-    "CVNDataset",
-    "CVNLightningModule",
-    "CVNRun",
-    "CVNSample",
-    "CVNSettings",
-    "MultiViewCNN",
-    "PixelMapConfig",
-    "cross_validate",
-    "default_data_dir",
-    "feature_names",
-    "hand_features",
-    "load_cvn_sample",
-    "load_run",
-    "make_baseline",
-    "predict_proba",
-    "run_study",
-    "train_cnn",
-]
+from nulearn._lazy import lazy_attributes
+
+_MODULES: dict[str, tuple[str, ...]] = {
+    "data.pixel_maps": (
+        "FLAVOUR_NAMES",
+        "INTERACTION_NAMES",
+        "VIEW_NAMES",
+        "CVNSample",
+        "PixelMapConfig",
+        "default_data_dir",
+        "load_cvn_sample",
+    ),
+    "data.augmentation": ("AugmentationConfig", "CVNDataset"),
+    "data.features": ("feature_names", "hand_features"),
+    "models.baseline": ("BaselineConfig", "make_baseline"),
+    "models.network": ("CVNConfig", "CVNLightningModule", "MultiViewCNN"),
+    "models.training": ("CVNClassifier", "cross_validate", "predict_proba", "train_cnn"),
+    "evaluation.selection": ("efficiency_purity",),
+    "evaluation.uncertainty": ("blank_channel", "ood_table"),
+    "study.run": ("CVNRun", "CVNSettings", "load_run", "run_study"),
+    "study.report": ("evaluation_report", "explanation_report"),
+}
+
+#: The curated public names, each imported from its module on first use.
+__all__ = sorted(name for names in _MODULES.values() for name in names)
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__, {name: f"{__name__}.{mod}" for mod, names in _MODULES.items() for name in names}
+)

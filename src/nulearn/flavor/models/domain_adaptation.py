@@ -34,14 +34,14 @@ import lightning as L
 import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import ClassifierMixin
 from torch import nn
 from torch.nn import functional as F
-from torch.utils.data import DataLoader, TensorDataset
 
-from nulearn.ml.training import TrainerConfig, fit, seed_everything
+from nulearn.ml.estimator import TorchEstimator
+from nulearn.ml.loaders import holdout_loaders
+from nulearn.ml.splits import Holdout, shuffled_holdout
+from nulearn.ml.training import TrainerConfig
 
 __all__ = ["DANNModule", "DomainAdversarialClassifier", "GradientReversal", "reverse_gradient"]
 
@@ -132,8 +132,10 @@ class DANNModule(L.LightningModule):
         return torch.optim.Adam(self.parameters(), lr=self.learning_rate)
 
 
-class DomainAdversarialClassifier(ClassifierMixin, BaseEstimator):
-    """Scikit-learn wrapper of :class:`DANNModule` (``y = -1`` marks unlabelled target rows).
+class DomainAdversarialClassifier(ClassifierMixin, TorchEstimator):
+    """Scikit-learn wrapper of :class:`DANNModule` (``y = -1`` marks unlabelled target rows); a
+    :class:`~nulearn.ml.estimator.TorchEstimator` standardizing each feature over all rows, both
+    domains (so the target domain's scales shape the inputs the extractor sees).
 
     Args:
         adversarial: train with the reversed domain loss (False: plain network on labelled rows).
@@ -146,6 +148,9 @@ class DomainAdversarialClassifier(ClassifierMixin, BaseEstimator):
         num_threads: torch CPU threads.
         random_state: seed.
     """
+
+    standardization = "per-feature"
+    torch_attributes = ("module_",)
 
     def __init__(
         self,
@@ -187,32 +192,22 @@ class DomainAdversarialClassifier(ClassifierMixin, BaseEstimator):
         if labelled.sum() < 10:
             raise ValueError(f"need >= 10 labelled rows, got {int(labelled.sum())}")
         torch.set_num_threads(self.num_threads)
-        self.scaler_ = StandardScaler().fit(X_arr)
-        Z = self.scaler_.transform(X_arr).astype(np.float32)
-        rng = np.random.default_rng(self.random_state)
-        idx = rng.permutation(np.flatnonzero(labelled))
-        n_val = max(1, int(self.val_fraction * idx.size))
-        val, train = idx[:n_val], idx[n_val:]
-        to_ds = lambda rows: TensorDataset(  # noqa: E731
-            torch.from_numpy(Z[rows]), torch.from_numpy(y_arr[rows].astype(np.float32))
+        self._fit_standardization(X_arr)
+        Z = self._standardize(X_arr)
+        rows = np.flatnonzero(labelled)
+        split = shuffled_holdout(
+            rows.size, max(1, int(self.val_fraction * rows.size)), self.random_state
         )
-        gen = torch.Generator().manual_seed(self.random_state)
-        train_loader = DataLoader(
-            to_ds(train), batch_size=self.batch_size, shuffle=True, generator=gen
+        train_loader, val_loader = holdout_loaders(
+            (Z, y_arr.astype(np.float32)),
+            Holdout(train=rows[split.train], val=rows[split.val]),
+            self.batch_size,
+            self.random_state,
+            val_batch_size=8192,
         )
-        val_loader = DataLoader(to_ds(val), batch_size=8192)
+        self.n_features_in_ = X_arr.shape[1]
         target = (
             torch.from_numpy(Z[~labelled]) if self.adversarial else torch.zeros((0, Z.shape[1]))
-        )
-        seed_everything(self.random_state)  # the initial weights, not only the batch order
-        self.module_ = DANNModule(
-            Z.shape[1],
-            self.hidden,
-            target,
-            self.adversarial,
-            self.domain_weight,
-            self.learning_rate,
-            total_steps=self.max_epochs * len(train_loader),
         )
         config = TrainerConfig(
             max_epochs=self.max_epochs,
@@ -222,17 +217,34 @@ class DomainAdversarialClassifier(ClassifierMixin, BaseEstimator):
             seed=self.random_state,
             num_threads=self.num_threads,
         )
-        fit(self.module_, train_loader, val_loader, config)
+        self.module_, _ = self._train(
+            lambda: self._module(target, total_steps=self.max_epochs * len(train_loader)),
+            train_loader,
+            val_loader,
+            config,
+        )
         self.classes_ = np.array([0, 1])
-        self.n_features_in_ = X_arr.shape[1]
         return self
+
+    def _module(self, target: torch.Tensor, total_steps: int) -> DANNModule:
+        return DANNModule(
+            self.n_features_in_,
+            self.hidden,
+            target,
+            self.adversarial,
+            self.domain_weight,
+            self.learning_rate,
+            total_steps=total_steps,
+        )
+
+    def _rebuild(self, name: str) -> DANNModule:
+        # the target rows only matter to training; a rebuilt network predicts without them
+        return self._module(torch.zeros((0, self.n_features_in_)), total_steps=1)
 
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
         """Class probabilities, shape (n, 2)."""
-        check_is_fitted(self, "module_")
-        Z = torch.from_numpy(
-            self.scaler_.transform(np.asarray(X, dtype=np.float64)).astype(np.float32)
-        )
+        self._check_fitted()
+        Z = torch.from_numpy(self._standardize(np.asarray(X, dtype=np.float64)))
         self.module_.eval()
         with torch.no_grad():
             p = torch.sigmoid(self.module_(Z)).numpy().astype(np.float64)

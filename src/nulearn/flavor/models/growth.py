@@ -24,13 +24,15 @@ import lightning as L
 import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import RegressorMixin
 from torch import nn
 from torch.nn import functional as F
-from torch.utils.data import DataLoader, TensorDataset
 
 from nulearn.flavor.models.mlp.classifier import build_network
-from nulearn.ml.training import TrainerConfig, fit, seed_everything
+from nulearn.ml.estimator import TorchEstimator
+from nulearn.ml.loaders import holdout_loaders
+from nulearn.ml.splits import holdout_count, shuffled_holdout
+from nulearn.ml.training import TrainerConfig
 from nulearn.ml.validation import finite_matrix
 
 __all__ = ["GrowthMLPRegressor", "GrowthModule", "gbt_growth_regressor"]
@@ -127,8 +129,9 @@ class GrowthModule(L.LightningModule):
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
 
 
-class GrowthMLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
-    """scikit-learn regressor of log10 growth rate with a second (crossing) head.
+class GrowthMLPRegressor(RegressorMixin, TorchEstimator):  # type: ignore[misc]
+    """scikit-learn regressor of log10 growth rate with a second (crossing) head (a
+    :class:`~nulearn.ml.estimator.TorchEstimator` with per-feature standardization).
 
     ``fit(X, y, crossing=None)``: ``y`` is log10 of the growth rate per cell (ignored where
     ``crossing`` is 0, so NaN is allowed there); without ``crossing`` every cell counts as unstable.
@@ -145,6 +148,9 @@ class GrowthMLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         num_threads: PyTorch CPU threads (``None``: default).
         accelerator: Lightning accelerator.
     """
+
+    standardization = "per-feature"
+    torch_attributes = ("module_",)
 
     def __init__(
         self,
@@ -200,37 +206,27 @@ class GrowthMLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         if unstable.sum() < 2:
             raise ValueError("need at least two unstable cells to fit the growth head")
         self.n_features_in_ = x.shape[1]
-        self.x_mean_, self.x_scale_ = x.mean(axis=0), x.std(axis=0) + 1e-12
+        # the feature scales of every row given to fit (the validation rows included)
+        self._fit_standardization(x)
         self.y_mean_ = float(target[unstable].mean())
         self.y_scale_ = float(target[unstable].std() + 1e-12)
         y_std = np.where(unstable, (np.nan_to_num(target) - self.y_mean_) / self.y_scale_, 0.0)
-        rng = np.random.default_rng(self.seed)
-        order = rng.permutation(x.shape[0])
-        n_val = max(1, round(self.val_fraction * x.shape[0]))
-        val, train = order[:n_val], order[n_val:]
+        split = shuffled_holdout(
+            x.shape[0], holdout_count(x.shape[0], self.val_fraction), self.seed
+        )
         tensors = [
             torch.as_tensor(a, dtype=torch.float32) for a in (self._standardize(x), label, y_std)
         ]
-        seed_everything(self.seed)
-        self.module_ = GrowthModule(
-            x.shape[1],
-            self.hidden_layers,
-            self.dropout,
-            self.batch_norm,
-            self.learning_rate,
-            self.weight_decay,
-            self.max_epochs,
-            self.growth_weight,
+        n_train = len(split.train)
+        train_loader, val_loader = holdout_loaders(
+            tensors,
+            split,
+            self.batch_size,
+            self.seed,
+            val_batch_size=4096,
+            # a last batch of one cell would break BatchNorm
+            drop_last=n_train > self.batch_size and n_train % self.batch_size == 1,
         )
-        generator = torch.Generator().manual_seed(self.seed)
-        train_loader = DataLoader(
-            TensorDataset(*(t[train] for t in tensors)),
-            batch_size=self.batch_size,
-            shuffle=True,
-            generator=generator,
-            drop_last=len(train) > self.batch_size and len(train) % self.batch_size == 1,
-        )
-        val_loader = DataLoader(TensorDataset(*(t[val] for t in tensors)), batch_size=4096)
         config = TrainerConfig(
             max_epochs=self.max_epochs,
             patience=self.patience,
@@ -239,12 +235,23 @@ class GrowthMLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             seed=self.seed,
             num_threads=self.num_threads,
         )
-        fit(self.module_, train_loader, val_loader, config)
-        self.module_.eval()
+        self.module_, _ = self._train(self._rebuild_module, train_loader, val_loader, config)
         return self
 
-    def _standardize(self, x: FloatArray) -> FloatArray:
-        return (x - self.x_mean_) / self.x_scale_
+    def _rebuild_module(self) -> GrowthModule:
+        return GrowthModule(
+            self.n_features_in_,
+            self.hidden_layers,
+            self.dropout,
+            self.batch_norm,
+            self.learning_rate,
+            self.weight_decay,
+            self.max_epochs,
+            self.growth_weight,
+        )
+
+    def _rebuild(self, name: str) -> GrowthModule:
+        return self._rebuild_module()
 
     def _heads(self, X: Any) -> tuple[FloatArray, FloatArray]:
         if not hasattr(self, "module_"):
@@ -255,7 +262,7 @@ class GrowthMLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 f"X has {x.shape[1]} features; the model was fitted with {self.n_features_in_}"
             )
         with torch.no_grad():
-            logit, pred = self.module_(torch.as_tensor(self._standardize(x), dtype=torch.float32))
+            logit, pred = self.module_(torch.from_numpy(self._standardize(x)))
         return logit.double().numpy(), pred.double().numpy() * self.y_scale_ + self.y_mean_
 
     def predict(self, X: Any) -> FloatArray:
@@ -270,5 +277,3 @@ class GrowthMLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """Growth rate in units of sqrt(2) G_F n_nue; 0 where P(crossing) < 0.5. Shape (n_samples,)."""
         logit, log_rate = self._heads(X)
         return np.where(logit >= 0.0, 10.0**log_rate, 0.0)
-
-

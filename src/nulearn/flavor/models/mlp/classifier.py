@@ -44,14 +44,12 @@ import pandas as pd
 import torch
 from lightning.pytorch.callbacks import Callback
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
+from sklearn.base import ClassifierMixin
 
 from nulearn.flavor.models.coordinates import PhysicalCoordinates
 from nulearn.flavor.models.mlp.config import SCHEDULES, MLPConfig
 from nulearn.flavor.models.mlp.network import (
     MLPModule,
-    batch_loader,
     build_network,
     class_weights,
     multiply_adds_per_cell,
@@ -63,8 +61,11 @@ from nulearn.ml.calibration import (
     make_calibrator,
     sigmoid,
 )
+from nulearn.ml.estimator import TorchEstimator, predict_batches
+from nulearn.ml.loaders import array_loader
 from nulearn.ml.metrics import best_f1_threshold
-from nulearn.ml.training import RestoreBestWeights, fit, seed_everything
+from nulearn.ml.splits import stratified_holdout
+from nulearn.ml.training import best_weights
 from nulearn.ml.validation import finite_matrix
 
 __all__ = [
@@ -90,9 +91,10 @@ def _as_labels(y: Any, n: int) -> NDArray[np.int64]:
     return arr.astype(np.int64)
 
 
-class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class MLPClassifier(ClassifierMixin, TorchEstimator):  # type: ignore[misc]
     """scikit-learn classifier around :class:`MLPModule`: standardization, class weights,
-    calibration and the validation-F1 threshold inside.
+    calibration and the validation-F1 threshold inside (a :class:`~nulearn.ml.estimator.TorchEstimator`
+    with per-feature standardization; pickled with the network as a state dict).
 
     Args:
         config: base configuration (default :class:`MLPConfig`).
@@ -105,6 +107,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     ``logit_offset_``, ``network_`` (CPU ``nn.Sequential``), ``calibrator_``, ``threshold_``,
     ``validation_`` (scores on the validation split), ``history_``.
     """
+
+    standardization = "per-feature"
+    torch_attributes = ("network_",)
 
     def __init__(self, config: MLPConfig | None = None, **overrides: Any) -> None:
         base = config if config is not None else MLPConfig()
@@ -171,8 +176,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if eval_set is None:
             if min(np.bincount(y_arr, minlength=2)) < 2:
                 raise ValueError("y needs at least 2 samples of each class to split off validation")
-            X_tr, X_val, y_tr, y_val = train_test_split(
-                X_arr, y_arr, test_size=cfg.val_fraction, random_state=cfg.seed, stratify=y_arr
+            split = stratified_holdout(y_arr, cfg.val_fraction, cfg.seed, stratify=True)
+            X_tr, X_val, y_tr, y_val = (
+                X_arr[split.train],
+                X_arr[split.val],
+                y_arr[split.train],
+                y_arr[split.val],
             )
         else:
             X_tr, y_tr = X_arr, y_arr
@@ -182,32 +191,37 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError("the validation split needs both classes (0 and 1)")
 
         self.classes_ = np.array([0, 1])
-        self.mean_ = X_tr.mean(axis=0)
-        std = X_tr.std(axis=0)
-        self.scale_ = np.where(std > 0, std, 1.0)
+        self._fit_standardization(X_tr)
         self.class_weights_ = class_weights(y_tr, cfg.class_weight)
         # Weighted BCE is minimised by odds_w = (w1 / w0) * odds (Elkan 2001, Thm. 1).
         self.logit_offset_ = float(np.log(self.class_weights_[1] / self.class_weights_[0]))
 
-        seed_everything(cfg.seed)
-        module = MLPModule(X_arr.shape[1], cfg, self.class_weights_)  # width after coordinates
-        x_tr_t = torch.as_tensor(self._standardize(X_tr), dtype=torch.float32)
-        x_val_t = torch.as_tensor(self._standardize(X_val), dtype=torch.float32)
-        train_loader = batch_loader(
-            x_tr_t, torch.as_tensor(y_tr, dtype=torch.float32), cfg.batch_size, True, cfg.seed
+        train_loader = array_loader(
+            torch.as_tensor(self._standardize(X_tr), dtype=torch.float32),
+            torch.as_tensor(y_tr, dtype=torch.float32),
+            batch_size=cfg.batch_size,
+            shuffle=True,
+            seed=cfg.seed,
+            loader_generator=False,
         )
-        val_loader = batch_loader(
-            x_val_t, torch.as_tensor(y_val, dtype=torch.float32), 65536, False, cfg.seed
+        val_loader = array_loader(
+            torch.as_tensor(self._standardize(X_val), dtype=torch.float32),
+            torch.as_tensor(y_val, dtype=torch.float32),
+            batch_size=65536,
         )
 
         t0 = time.perf_counter()
-        trainer = fit(module, train_loader, val_loader, cfg.trainer_config(), callbacks=callbacks)
+        module, trainer = self._train(
+            lambda: MLPModule(X_arr.shape[1], cfg, self.class_weights_),  # width after coordinates
+            train_loader,
+            val_loader,
+            cfg.trainer_config(),
+            callbacks,
+        )
         fit_time = time.perf_counter() - t0
         self.network_ = module.net.to("cpu").eval()
-        restorer = [
-            cb for cb in getattr(trainer, "callbacks", []) if isinstance(cb, RestoreBestWeights)
-        ]
-        best_epoch = restorer[0].best_epoch if restorer else None
+        restorer = best_weights(trainer)
+        best_epoch = restorer.best_epoch if restorer else None
         self.history_ = {
             "epochs": int(trainer.current_epoch),
             "best_epoch": None if best_epoch is None else int(best_epoch),
@@ -216,7 +230,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "n_val": len(y_val),
         }
 
-        # Calibration and threshold on the validation split only.
+        self._calibrate(X_val, y_val)
+        return self
+
+    def _calibrate(self, X_val: NDArray[np.float64], y_val: NDArray[np.int64]) -> None:
+        """Fit the calibrator and choose the threshold on the validation split only."""
+        cfg = self.config
         p_raw = sigmoid(self._logits(X_val))
         self.calibrator_: Calibrator = make_calibrator(cfg.calibration).fit(p_raw, y_val)
         p_cal = self.calibrator_.transform(p_raw)
@@ -241,7 +260,6 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             # measure calibration on a test split for a fair figure.
             "ece_calibrated_insample": expected_calibration_error(y_val, p_cal),
         }
-        return self
 
     def fit_frame(
         self, frame: pd.DataFrame, eval_frame: pd.DataFrame | None = None
@@ -290,24 +308,15 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         coords = getattr(self, "coordinates_", None)
         return arr if coords is None else coords.transform(arr)
 
-    def _standardize(self, X: NDArray[np.float64]) -> NDArray[np.float32]:
-        return ((X - self.mean_) / self.scale_).astype(np.float32)
-
     def _logits(self, X: NDArray[np.float64], chunk: int = 1 << 16) -> NDArray[np.float64]:
-        z = np.empty(len(X), dtype=np.float64)
-        net = self.network_
-        net.eval()
-        with torch.inference_mode():
-            for start in range(0, len(X), chunk):
-                xb = torch.from_numpy(self._standardize(X[start : start + chunk]))
-                z[start : start + chunk] = net(xb).squeeze(-1).double().numpy()
-        return z - self.logit_offset_
+        z = predict_batches(
+            self.network_, X, chunk, lambda xb: torch.from_numpy(self._standardize(xb))
+        )
+        return z.reshape(len(X)) - self.logit_offset_
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "network_"):
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError("MLPClassifier is not fitted yet; call fit first")
+    def _rebuild(self, name: str) -> torch.nn.Sequential:
+        cfg = self.config
+        return build_network(len(self.mean_), cfg.hidden_layers, cfg.dropout, cfg.batch_norm)
 
     def decision_function(self, X: Any) -> NDArray[np.float64]:
         """Prior-corrected, uncalibrated logits ``(n,)``: log-odds of a crossing."""

@@ -3,8 +3,8 @@
 :func:`build_network` stacks Linear -> BatchNorm -> ReLU -> Dropout blocks; :class:`MLPModule`
 trains it with class-weighted binary cross-entropy (weights from :func:`class_weights`), AdamW
 and a cosine or step schedule, and logs ``val_loss`` and ``val_f1`` for early stopping and
-pruning. :func:`batch_loader` serves whole batches from in-memory tensors (one gather per
-batch, not one per sample, which matters at a million rows on a CPU).
+pruning. Batches come from :func:`nulearn.ml.loaders.array_loader` (one gather per batch, not
+one per sample, which matters at a million rows on a CPU).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 from torch.nn import functional as F
-from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
 from nulearn.flavor.models.mlp.config import (
     CLASS_WEIGHT_MODES,
@@ -29,7 +28,7 @@ from nulearn.flavor.models.mlp.config import (
 from nulearn.ml.calibration import sigmoid
 from nulearn.ml.metrics import best_f1_threshold
 
-__all__ = ["MLPModule", "batch_loader", "build_network", "class_weights", "multiply_adds_per_cell"]
+__all__ = ["MLPModule", "build_network", "class_weights", "multiply_adds_per_cell"]
 
 
 def build_network(
@@ -159,40 +158,3 @@ class MLPModule(L.LightningModule):
                 opt, step_size=self.config.step_size, gamma=self.config.step_gamma
             )
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
-
-
-class _TensorBatches(torch.utils.data.Dataset[tuple[torch.Tensor, torch.Tensor]]):
-    """Whole-batch indexing of two tensors: one gather per batch instead of one per sample."""
-
-    def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        self.x, self.y = x, y
-
-    def __len__(self) -> int:
-        return len(self.y)
-
-    def __getitem__(self, index: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.x[index], self.y[index]
-
-    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        idx = torch.as_tensor(indices, dtype=torch.long)
-        return self.x[idx], self.y[idx]
-
-
-def _identity_collate(batch: Any) -> Any:
-    return batch
-
-
-def batch_loader(
-    x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool, seed: int
-) -> DataLoader[Any]:
-    ds = _TensorBatches(x, y)
-    sampler: Any
-    if shuffle:
-        sampler = RandomSampler(ds, generator=torch.Generator().manual_seed(seed))
-    else:
-        sampler = SequentialSampler(ds)
-    return DataLoader(
-        ds,
-        batch_sampler=BatchSampler(sampler, batch_size=batch_size, drop_last=False),
-        collate_fn=_identity_collate,
-    )

@@ -19,13 +19,13 @@ import numpy as np
 import optuna
 import pandas as pd
 from numpy.typing import NDArray
-from sklearn.model_selection import train_test_split
 
 from nulearn.flavor.models.mlp.classifier import (
     SCHEDULES,
     MLPClassifier,
     MLPConfig,
 )
+from nulearn.ml.splits import stratified_holdout
 from nulearn.ml.tuning import PruningCallback, create_study, run_trials, trials_frame
 
 __all__ = ["SearchSpace", "TuneResult", "suggest_config", "tune_mlp"]
@@ -146,9 +146,10 @@ def tune_mlp(
     base = base or MLPConfig()
     space = space or SearchSpace()
     y_arr = np.asarray(y).reshape(-1)
-    X_tr, X_val, y_tr, y_val = train_test_split(
-        X, y_arr, test_size=base.val_fraction, random_state=seed, stratify=y_arr
-    )
+    split = stratified_holdout(y_arr, base.val_fraction, seed, stratify=True)
+    rows = X.iloc if isinstance(X, pd.DataFrame) else np.asarray(X)
+    X_tr, X_val = rows[split.train], rows[split.val]
+    y_tr, y_val = y_arr[split.train], y_arr[split.val]
     study = create_study(
         study_name, storage, direction="maximize", pruner=pruner, seed=seed, directory=directory
     )
