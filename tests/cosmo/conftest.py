@@ -1,10 +1,9 @@
-"""Fixtures for nulearn.cosmo tests: analytic spectrum tables (no CAMB), fixed seeds, one thread."""
+"""Fixtures for nulearn.cosmo tests: analytic spectrum tables (no CAMB)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from nulearn.cosmo.data.maps import SpectrumTable
 
@@ -33,9 +32,3 @@ def power_law_table(
 def table() -> SpectrumTable:
     """Two-class analytic table (M_ν = 0, 0.1 eV)."""
     return power_law_table()
-
-
-@pytest.fixture(autouse=True)
-def _single_thread_and_seed() -> None:
-    torch.set_num_threads(1)
-    torch.manual_seed(0)

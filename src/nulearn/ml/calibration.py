@@ -278,13 +278,3 @@ def brier_score(y: ArrayLike, p: ArrayLike) -> float:
     """Brier score mean((p - y)^2) for labels ``(n,)`` in {0, 1}; 0 is perfect, lower is better."""
     y_arr, p_arr = _check_binary(y, p)
     return float(np.mean((p_arr - y_arr) ** 2))
-
-
-def __getattr__(name: str) -> Any:
-    # The figures moved to nulearn.ml.figures; the names stay importable from here for callers
-    # not yet moved (imported lazily: the figures module imports this one).
-    if name in ("plot_reliability", "reliability_diagram"):
-        from nulearn.ml import figures
-
-        return getattr(figures, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

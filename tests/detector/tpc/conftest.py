@@ -1,4 +1,4 @@
-"""Shared fixtures of the TPC tests: one thread, small noiseless configurations."""
+"""Shared fixtures of the TPC tests: small noiseless configurations."""
 
 from __future__ import annotations
 
@@ -6,14 +6,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-import torch
 
 from nulearn.detector.tpc.physics.config import TPCConfig
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> None:
-    torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sklearn.model_selection import train_test_split
 
 from nulearn.flavor.data.tables import label_array
+from nulearn.ml.splits import group_holdout, stratified_holdout
 
 __all__ = ["parse_ranges", "select_range", "split_by_profile", "split_dataset"]
 
@@ -90,9 +90,9 @@ def split_dataset(
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         if frac == 0.0:
             return df, df.iloc[:0]
-        strat = yy if np.bincount(yy, minlength=2).min() >= 2 else None
-        a, b = train_test_split(df, test_size=frac, random_state=s, stratify=strat)
-        return a, b
+        both_classes = bool(np.bincount(yy, minlength=2).min() >= 2)
+        h = stratified_holdout(yy, frac, s, stratify=both_classes)
+        return df.iloc[h.train], df.iloc[h.val]
 
     rest, test = _cut(frame, y, test_fraction, seed)
     train, val = _cut(rest, label_array(rest, label), val_fraction, seed + 1)
@@ -108,11 +108,9 @@ def split_by_profile(
         ``(train, test)``; ``train`` holds ``round(train_fraction * n_profiles)`` profiles (>= 1,
         and at least one profile is left for the test).
     """
-    profiles = np.unique(frame["profile"].to_numpy())
-    if profiles.size < 2:
-        raise ValueError(f"need >= 2 profiles to split by profile, got {profiles.size}")
-    rng = np.random.default_rng(seed)
-    n_train = int(np.clip(round(train_fraction * profiles.size), 1, profiles.size - 1))
-    train_ids = rng.permutation(profiles)[:n_train]
-    in_train = frame["profile"].isin(train_ids).to_numpy()
-    return frame[in_train].reset_index(drop=True), frame[~in_train].reset_index(drop=True)
+    if frame["profile"].nunique() < 2:
+        raise ValueError(
+            f"need >= 2 profiles to split by profile, got {frame['profile'].nunique()}"
+        )
+    h = group_holdout(frame["profile"].to_numpy(), train_fraction, seed)
+    return frame.iloc[h.train].reset_index(drop=True), frame.iloc[h.val].reset_index(drop=True)

@@ -22,24 +22,13 @@ def evaluation_report(
         ev: the scores.
         ceiling: the data's :class:`~nulearn.flavor.evaluation.ceiling.BayesCeiling`, or ``None``.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from nulearn.ml.figures import roc_pr_figure
 
     rep = Report(title)
     rep.text(description)
     rep.text(f"Accuracy {ev.accuracy:.4f}. " + (ceiling.describe() if ceiling else ""))
     rep.table(ev.scores.per_class.reset_index(), caption="Per-class scores")
     rep.table(ev.sweep, caption="Threshold sweep p_c (crossing class)")
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 4))
-    a1.plot(ev.roc.x, ev.roc.y)
-    a1.set(
-        xlabel="false-positive rate",
-        ylabel="true-positive rate",
-        title=f"ROC (AUC {ev.roc.area:.3f})",
-    )
-    a2.plot(ev.pr.x, ev.pr.y)
-    a2.set(xlabel="recall", ylabel="precision", title=f"PR (AP {ev.pr.area:.3f})")
+    fig = roc_pr_figure({ev.label: (ev.roc, ev.pr)})
     rep.figure(fig, "roc_pr", "ROC and precision-recall curves")
     return rep

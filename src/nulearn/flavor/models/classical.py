@@ -33,7 +33,6 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.kernel_approximation import Nystroem
 from sklearn.linear_model import LogisticRegression, SGDClassifier
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 from sklearn.svm import SVC
@@ -47,6 +46,7 @@ from nulearn.flavor.models.coordinates import (
 )
 from nulearn.flavor.physics.species import ELN_SIGN, ELN_SPECIES, SPECIES
 from nulearn.ml.calibration import TemperatureScaling, sigmoid
+from nulearn.ml.splits import stratified_holdout
 
 __all__ = [
     "BoostedTreesClassifier",
@@ -354,14 +354,13 @@ class BoostedTreesClassifier(ClassifierMixin, BaseEstimator):
         if self._uses_features():
             self.features_ = ELNMomentFeatures(closure=self.closure_features).fit(X_arr)
         Z = self._inputs(X_arr)
-        strat = y_idx if np.bincount(y_idx).min() >= 2 else None
-        Z_tr, Z_val, y_tr, y_val = train_test_split(
-            Z,
+        h = stratified_holdout(
             y_idx,
-            test_size=self.validation_fraction,
-            random_state=self.random_state,
-            stratify=strat,
+            self.validation_fraction,
+            self.random_state,
+            stratify=bool(np.bincount(y_idx).min() >= 2),
         )
+        Z_tr, Z_val, y_tr, y_val = Z[h.train], Z[h.val], y_idx[h.train], y_idx[h.val]
         self.booster_ = lgb.LGBMClassifier(
             n_estimators=self.max_rounds,
             learning_rate=self.learning_rate,

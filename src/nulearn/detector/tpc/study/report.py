@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from nulearn.detector.tpc.evaluation.energy import pitfall_shown
 from nulearn.detector.tpc.physics.config import Q_BB_KEV, TL208_GAMMA_KEV
-from nulearn.detector.tpc.study.run import DiscriminationResult, EnergyResult, GenerationResult
 from nulearn.ml.figures import rejection_figure
 from nulearn.ml.report import Report, pyplot
+
+if TYPE_CHECKING:
+    # Annotations only: the study runner imports this module to write its report.
+    from nulearn.detector.tpc.study.run import (
+        DiscriminationResult,
+        EnergyResult,
+        GenerationResult,
+    )
 
 __all__ = ["tpc_report"]
 

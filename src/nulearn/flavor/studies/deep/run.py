@@ -29,9 +29,9 @@ from nulearn.ml.calibration import (
     brier_score,
     expected_calibration_error,
     make_calibrator,
-    reliability_diagram,
     sigmoid,
 )
+from nulearn.ml.figures import reliability_diagram
 from nulearn.ml.metrics import best_f1_threshold, binary_scores, threshold_sweep
 
 __all__ = [
@@ -230,13 +230,14 @@ def calibration_study(
     ``config.seed``) serves early stopping, the calibrators and each method's best-F1 threshold;
     the test split only scores.
     """
-    from sklearn.model_selection import train_test_split
+    from nulearn.ml.splits import stratified_holdout
 
     cfg = config or MLPConfig()
     y_tr_all = np.asarray(y_train).reshape(-1)
-    X_tr, X_val, y_tr, y_val = train_test_split(
-        X_train, y_tr_all, test_size=cfg.val_fraction, random_state=cfg.seed, stratify=y_tr_all
-    )
+    h = stratified_holdout(y_tr_all, cfg.val_fraction, cfg.seed, stratify=True)
+    # Keep a table a table: the MLP reads feature names where it has them.
+    take = X_train.iloc if hasattr(X_train, "iloc") else np.asarray(X_train)
+    X_tr, X_val, y_tr, y_val = take[h.train], take[h.val], y_tr_all[h.train], y_tr_all[h.val]
     clf = MLPClassifier(dataclasses.replace(cfg, calibration="none")).fit(
         X_tr, y_tr, eval_set=(X_val, y_val)
     )

@@ -113,24 +113,14 @@ def subset_figure(result: ReproduceResult) -> Any:
 
 def curves_figure(result: ReproduceResult, train: str, test: str) -> Any:
     """ROC and precision-recall curves of every model trained on ``train``, scored on ``test``."""
-    import matplotlib.pyplot as plt
+    from nulearn.ml.figures import roc_pr_figure
 
-    fig, (roc, pr) = plt.subplots(1, 2, figsize=(10, 4))
-    for (t, _key), evs in result.evaluations.items():
-        if t != train or test not in evs:
-            continue
-        ev = evs[test]
-        roc.plot(ev.roc.x, ev.roc.y, lw=1, label=f"{ev.label} (AUC {ev.roc.area:.3f})")
-        pr.plot(ev.pr.x, ev.pr.y, lw=1, label=f"{ev.label} (AP {ev.pr.area:.3f})")
-    roc.plot([0, 1], [0, 1], color="grey", lw=0.5, ls="--")
-    roc.set_xlabel("false-positive rate")
-    roc.set_ylabel("true-positive rate")
-    pr.set_xlabel("recall (crossing)")
-    pr.set_ylabel("precision (crossing)")
-    for ax in (roc, pr):
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-    return fig
+    curves = {
+        evs[test].label: (evs[test].roc, evs[test].pr)
+        for (t, _key), evs in result.evaluations.items()
+        if t == train and test in evs
+    }
+    return roc_pr_figure(curves)
 
 
 def example_figure(example: Mapping[str, Any]) -> tuple[Any, str]:
