@@ -6,11 +6,12 @@ Each function returns a ``matplotlib.figure.Figure`` (Agg backend, see
 functions draw onto given axes for composite figures. Curves come from :mod:`nulearn.ml.metrics`
 (:class:`~nulearn.ml.metrics.Curve`), calibration from :mod:`nulearn.ml.calibration`.
 
->>> import numpy as np
->>> y = np.array([0, 0, 1, 1]); p = np.array([0.1, 0.6, 0.4, 0.9])
->>> fig = roc_figure(y, {"model": p})
->>> fig.axes[0].get_legend_handles_labels()[1]
-['model (AUC 0.750)']
+Examples:
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 1, 1]); p = np.array([0.1, 0.6, 0.4, 0.9])
+    >>> fig = roc_figure(y, {"model": p})
+    >>> fig.axes[0].get_legend_handles_labels()[1]
+    ['model (AUC 0.750)']
 """
 
 from __future__ import annotations

@@ -139,8 +139,9 @@ def stratified_folds(labels: ArrayLike, n_folds: int, seed: int) -> list[Holdout
     """scikit-learn's shuffled ``StratifiedKFold``: ``n_folds`` holdouts whose held-out parts
     partition the samples, each keeping the class fractions of ``labels`` ``(n,)``.
 
-    >>> [len(h.val) for h in stratified_folds([0, 1] * 6, 3, seed=0)]
-    [4, 4, 4]
+    Examples:
+        >>> [len(h.val) for h in stratified_folds([0, 1] * 6, 3, seed=0)]
+        [4, 4, 4]
     """
     from sklearn.model_selection import StratifiedKFold
 

@@ -15,13 +15,14 @@ Calibration of the top-label confidence (Guo et al. 2017, arXiv:1706.04599 Sec. 
 "positive" when the predicted class is right and its probability is the top one
 (:func:`top_label`); the binary ECE of :mod:`nulearn.ml.calibration` then applies unchanged.
 
->>> samples = np.array([[[0.9, 0.1]], [[0.5, 0.5]]])  # 2 passes, 1 event, 2 classes
->>> s = predictive_summary(samples)
->>> int(s["predicted"][0]), round(float(s["confidence"][0]), 2)
-(0, 0.7)
->>> m, sd = gaussian_mixture(np.array([[1.0], [3.0]]), np.array([[1.0], [1.0]]))
->>> float(m[0]), round(float(sd[0] ** 2), 12)
-(2.0, 2.0)
+Examples:
+    >>> samples = np.array([[[0.9, 0.1]], [[0.5, 0.5]]])  # 2 passes, 1 event, 2 classes
+    >>> s = predictive_summary(samples)
+    >>> int(s["predicted"][0]), round(float(s["confidence"][0]), 2)
+    (0, 0.7)
+    >>> m, sd = gaussian_mixture(np.array([[1.0], [3.0]]), np.array([[1.0], [1.0]]))
+    >>> float(m[0]), round(float(sd[0] ** 2), 12)
+    (2.0, 2.0)
 """
 
 from __future__ import annotations

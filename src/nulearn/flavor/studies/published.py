@@ -20,10 +20,11 @@ keys in :mod:`nulearn.flavor.models.registry`: ``lr9`` is the degree-9 logistic 
 Table I, ``lr2`` the degree-2 one of Tables II-IV, ``knn`` (k = 3), ``svm`` (RBF, gamma = 100),
 ``tree`` (a decision tree).
 
->>> PUBLISHED["IV"]["lr2"].accuracy
-88
->>> published_accuracy("II", "knn")
-0.98
+Examples:
+    >>> PUBLISHED["IV"]["lr2"].accuracy
+    88
+    >>> published_accuracy("II", "knn")
+    0.98
 """
 
 from __future__ import annotations
