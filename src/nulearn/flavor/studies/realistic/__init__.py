@@ -26,7 +26,7 @@ forward-peaked distributions (registry keys ``lr2_phys`` and ``mlp_phys`` in
 :mod:`nulearn.flavor.models.forward_coordinates`), the bright-sphere (cone) closure, a learning
 curve in the number of training profiles, an error budget by crossing depth, and a label-quality
 check under solver refinement (:func:`nulearn.flavor.data.label_resolution.label_resolution_check`);
-the report states plainly whether the issue's targets are met and why
+the report states plainly whether the realistic-data targets are met and why
 (:mod:`~nulearn.flavor.studies.realistic.report`).
 
 Modules: ``config`` (:class:`StudyConfig`, the study's models), ``data`` (inputs), ``experiments``

@@ -385,7 +385,8 @@ def best_accuracy(frame: pd.DataFrame, test: str) -> tuple[float, str]:
 
 
 def targets(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
-    """The issue's targets: >= 95 % artificial-only on realistic data, >= 98 % with realistic profiles."""
+    """The realistic-data targets: >= 95 % trained on artificial data only, >= 98 % with realistic
+    profiles in training (the within-model accuracies of arXiv:2310.03807 Tables I-II)."""
     art, art_model = best_accuracy(tables["table_1"], "all realistic")
     mixed, mixed_model = best_accuracy(tables["table_2"], "held-out profiles")
     analytic = tables["analytic"]

@@ -1,7 +1,7 @@
 """The artificial-to-realistic study as a report: tables, figures, paper figures and a verdict.
 
 :func:`study_report` turns a :class:`~nulearn.flavor.studies.realistic.config.StudyResult` into a
-:class:`nulearn.ml.report.Report`; its "Targets" section states plainly whether the issue's
+:class:`nulearn.ml.report.Report`; its "Targets" section states plainly whether the realistic-data
 targets (>= 95 % artificial-only on realistic cells, >= 98 % with realistic profiles in training)
 are met, and why, from the study's own tables (label-quality check, accuracy by radius, learning
 curve in training profiles, closures). :func:`write_study` writes the report, every table as CSV
