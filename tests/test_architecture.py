@@ -9,6 +9,7 @@ design) and excluding ``if TYPE_CHECKING:`` blocks (annotations only).
 from __future__ import annotations
 
 import ast
+import itertools
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -64,9 +65,11 @@ def _imports(path: Path) -> Iterator[str]:
                 yield target
                 # ``from pkg import module`` imports the submodule.
                 for alias in node.names:
-                    if (PACKAGE.parent / (target + "." + alias.name).replace(".", "/")).with_suffix(
-                        ".py"
-                    ).exists():
+                    if (
+                        (PACKAGE.parent / (target + "." + alias.name).replace(".", "/"))
+                        .with_suffix(".py")
+                        .exists()
+                    ):
                         yield f"{target}.{alias.name}"
 
 
@@ -105,9 +108,7 @@ def test_pillars_do_not_import_each_other() -> None:
         own = next((p for p in PILLARS if m == p or m.startswith(p + ".")), None)
         if own is None:
             continue
-        offenders |= {
-            (m, t) for t in targets if t.startswith(PILLARS) and not t.startswith(own)
-        }
+        offenders |= {(m, t) for t in targets if t.startswith(PILLARS) and not t.startswith(own)}
     assert not offenders, f"a pillar imports another: {sorted(offenders)}"
 
 
@@ -161,7 +162,7 @@ def test_no_import_cycles() -> None:
         if node not in state:
             visit(node)
     # A package's __init__ re-exporting from its own submodules is not a cycle in the design.
-    real = [c for c in cycles if not any(a.startswith(b + ".") for a, b in zip(c, c[1:], strict=False))]
+    real = [c for c in cycles if not any(a.startswith(b + ".") for a, b in itertools.pairwise(c))]
     assert not real, "import cycles:\n" + "\n".join(" -> ".join(c) for c in real)
 
 
@@ -175,9 +176,12 @@ def test_modules_are_small() -> None:
 
 
 def test_physics_imports_nothing_downstream() -> None:
-    downstream = tuple(
-        f"nulearn.flavor.{r}" for r in ("data", "models", "evaluation", "deploy", "studies")
-    ) + ("nulearn.cli",)
+    downstream = (
+        *tuple(
+            f"nulearn.flavor.{r}" for r in ("data", "models", "evaluation", "deploy", "studies")
+        ),
+        "nulearn.cli",
+    )
     offenders = [
         f"{m} -> {t}"
         for m, targets in graph().items()
