@@ -91,4 +91,3 @@ def test_degree_sweep_shape_and_trend() -> None:
     low = tab[tab["threshold"] == 0.3].set_index("degree")["recall"]
     high = tab[tab["threshold"] == 0.5].set_index("degree")["recall"]
     assert (low >= high).all()
-
