@@ -66,9 +66,3 @@ def test_confusion_and_embedding_figures() -> None:
     emb = np.random.default_rng(0).normal(size=(6, 2))
     assert len(embedding_figure({"PCA": emb}, [0, 1, 0, 1, 0, 1], ["a", "b"]).axes) == 1
 
-
-def test_reliability_functions_stay_importable_from_calibration() -> None:
-    from nulearn.ml import calibration, figures
-
-    assert calibration.reliability_diagram is figures.reliability_diagram
-    assert calibration.plot_reliability is figures.plot_reliability
