@@ -118,6 +118,23 @@ def test_equipartition_and_no_mixing_limits() -> None:
     np.testing.assert_allclose(none["n_nuxbar"], cells["alpha_xbar"], rtol=1e-10)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    coeffs=st.lists(st.floats(-2.0, 2.0), min_size=5, max_size=5),
+    n_mu=st.sampled_from([8, 24, 64]),
+)
+def test_every_conserving_prescription_conserves_for_any_distribution(
+    coeffs: list[float], n_mu: int
+) -> None:
+    # includes nearly balanced crossings (I_< ~ I_>) and a direction carrying most of |G|
+    mu, w, _ = beam_cells(n_mu)
+    g = w * np.polynomial.legendre.legval(mu, coeffs)
+    g[-1] *= 20.0
+    for prescription in CONSERVING:
+        p = survival_probability(g[None, :], mu, w, prescription)[0]
+        assert ((2 * p - 1) * g).sum() == pytest.approx(g.sum(), abs=1e-10 * np.abs(g).sum())
+
+
 @settings(max_examples=30, deadline=None)
 @given(
     coeffs=st.lists(st.floats(-2.0, 2.0), min_size=4, max_size=4),

@@ -79,6 +79,14 @@ def test_process_pool_matches_serial(tmp_path: Path) -> None:
     np.testing.assert_allclose(parallel["n_nue_after"], serial["n_nue_after"], rtol=1e-12)
 
 
+def test_local_dask_cluster_matches_serial(tmp_path: Path) -> None:
+    cells = _cells().iloc[:3]
+    on_dask = evolve_many(cells, "maxent", TINY, out=tmp_path / "run", dask="local", n_jobs=1)
+    serial = evolve_many(cells, "maxent", TINY, n_jobs=1)
+    np.testing.assert_allclose(on_dask["n_nue_after"], serial["n_nue_after"], rtol=1e-12)
+    assert len(list((tmp_path / "run").glob("part-*.parquet"))) == 1
+
+
 def test_tables_from_files_and_raw_moments(tmp_path: Path) -> None:
     raw = pd.DataFrame({"n_nue": [2.0], "n_nuebar": [1.8], "F_nue": [0.1], "F_nuebar": [0.4]})
     path = tmp_path / "cells.csv"

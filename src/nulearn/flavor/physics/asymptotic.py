@@ -34,6 +34,8 @@ respects:
     * ``box_power``: :math:`h = (d/d_{\max})^q`, :math:`c = 1` (no mixing at the majority direction
       farthest from a crossing), the exponent :math:`q \ge 0` solved by bisection
       (:math:`q \to 0` as :math:`I_</I_> \to 0`, :math:`q \to \infty` as :math:`I_</I_> \to 1`);
+      when that direction alone carries more than :math:`I_> - I_<`, :math:`q \to \infty` and
+      :math:`c < 1` from conservation;
     * ``box_smooth``: :math:`h = s(d/w)` with the smoothstep :math:`s(x) = 3x^2 - 2x^3` on [0, 1]
       and a transition width :math:`w` (default 0.2 in :math:`\mu`); :math:`c \le 1` from
       conservation, and where :math:`c` would exceed 1 the width shrinks until :math:`c = 1`.
@@ -135,7 +137,12 @@ def _smooth_majority(
             return (absg * x ** np.exp(q)[:, None]).sum(axis=1) - target
 
         log_q = _solve_decreasing(excess, np.full(len(g), -30.0), np.full(len(g), 30.0))
-        pz = x ** np.exp(log_q)[:, None]
+        h = x ** np.exp(log_q)[:, None]
+        # c = 1 at the root; below 1 only where even q -> infinity (mixing everywhere but at
+        # the farthest direction) leaves too much lepton number, i.e. I_< close to I_>
+        norm = (absg * h).sum(axis=1)
+        c = np.where(norm > 0, target / np.where(norm > 0, norm, 1.0), 0.0)
+        pz = np.clip(c, 0.0, 1.0)[:, None] * h
     else:
 
         def ramp(w: FloatArray) -> FloatArray:

@@ -44,6 +44,10 @@ splitting :math:`A(\Delta t/2)\,R(\Delta t)\,A(\Delta t/2)` (second order, time 
   :math:`D_0` to the fixed-point tolerance (1e-12 of S per step), so the box lepton number is
   conserved to ~1e-11 of S over a run, with no renormalization.
 
+The collective step is compiled with numba, threaded over z only for grids of at least 65536
+points (below that one thread is faster); many cells run one per core through
+:func:`~nulearn.flavor.physics.fast_flavor_batch.evolve_many`.
+
 Because :math:`G \to cG`, :math:`(t, z) \to (t, z)/c` maps solutions onto solutions, the solver works
 in units of :math:`1/(\mu_0 S)` with :math:`S = \int|G|\,d\mu`; :class:`EvolveConfig` lengths and times
 are in those units, so one configuration serves every cell. Results are reported in :math:`1/\mu_0`.
@@ -66,6 +70,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
@@ -98,6 +103,8 @@ HISTORY_COLUMNS: tuple[str, ...] = (
     "survival_minority",
     "survival_majority",
 )
+#: Grids with fewer points (n_z x n_mu) run the collective step on one thread.
+_THREADED_POINTS = 1 << 16
 #: Transverse rms amplitude that ends the linear phase (corrections to P_z are ~ its square).
 _LINEAR_END = 1e-2
 #: The fitted window spans at most this factor in amplitude below the end of the linear phase.
@@ -364,6 +371,10 @@ def evolve(beams: SpeciesBeams, config: EvolveConfig | None = None) -> EvolveRes
         raise ValueError(f"beams have {beams.mu.size} directions; EvolveConfig.n_mu = {cfg.n_mu}")
     t0 = time.perf_counter()
     g = beams.eln[0]
+    if not np.isfinite(g).all():
+        raise ValueError(
+            f"beams: non-finite lepton number in beam {int(np.argmax(~np.isfinite(g)))}"
+        )
     scale = float(np.abs(g).sum())
     before = asymptotic_moments(beams, np.ones_like(g))
     single_signed = not (g.max() > 0 and g.min() < 0)
@@ -372,7 +383,15 @@ def evolve(beams: SpeciesBeams, config: EvolveConfig | None = None) -> EvolveRes
     g_unit = g / scale
     wavenumber, rates = box_growth_rates(beams.mu, g_unit, cfg.box_length, cfg.n_z)
     t_end, window = _run_length(float(rates.max()), cfg)
-    run = _integrate(beams.mu, g_unit, cfg, t_end, window)
+    threads = numba.get_num_threads()
+    if cfg.n_z * cfg.n_mu < _THREADED_POINTS:
+        # a step on a small grid is ~0.1 ms of work: waking a thread pool costs more than it
+        # saves (and stalls on a loaded machine); many cells run one per core in evolve_many
+        numba.set_num_threads(1)
+    try:
+        run = _integrate(beams.mu, g_unit, cfg, t_end, window)
+    finally:
+        numba.set_num_threads(threads)
     rate, mode = _fit_growth(run["t"], run["spectrum"], run["rms"])
     survival = np.clip(0.5 * (1.0 + run["pz_late"]), 0.0, 1.0)
     history = pd.DataFrame(
@@ -391,9 +410,6 @@ def evolve(beams: SpeciesBeams, config: EvolveConfig | None = None) -> EvolveRes
     )
     late = run["late"]
     nonlinear = run["rms"] >= 10 * _LINEAR_END
-    first_half = late & (run["t"] < 0.5 * (run["t"][late][0] + t_end))
-    second_half = late & ~first_half
-    drift = np.abs(run["sides"][first_half].mean(axis=0) - run["sides"][second_half].mean(axis=0))
     return EvolveResult(
         mu=beams.mu,
         weights=beams.weights,
@@ -408,12 +424,21 @@ def evolve(beams: SpeciesBeams, config: EvolveConfig | None = None) -> EvolveRes
         conservation_error=float(run["d0_error"].max()),
         norm_error=float(run["norm_error"]),
         saturated=bool(nonlinear.any() and run["t"][np.argmax(nonlinear)] < run["t"][late][0]),
-        drift=float(drift.max()),
+        drift=_drift(run["t"], run["sides"], late),
         t_end=t_end / scale,
         history=history,
         seconds=time.perf_counter() - t0,
         max_iterations=int(run["iterations"]),
     )
+
+
+def _drift(t: FloatArray, sides: FloatArray, late: NDArray[np.bool_]) -> float:
+    """Largest change of the side-averaged survival between the halves of the averaging window."""
+    first = late & (t < 0.5 * (t[late][0] + t[-1]))
+    second = late & ~first
+    if not first.any() or not second.any():
+        return float("nan")
+    return float(np.abs(sides[first].mean(axis=0) - sides[second].mean(axis=0)).max())
 
 
 def _unevolved(

@@ -40,6 +40,7 @@ from nulearn.flavor.physics.species import (
     validate_features,
 )
 from nulearn.flavor.physics.stability import beams as gauss_legendre
+from nulearn.flavor.physics.validity import validate_moments
 
 __all__ = [
     "ELN_XLN_SIGN",
@@ -213,7 +214,7 @@ def beams_from_tabulated(
 
     Raises:
         ValueError: unknown species, negative or non-finite values, or a species with no
-            particles in some row.
+            particles in some row (:func:`~nulearn.flavor.physics.validity.validate_moments`).
     """
     unknown = sorted(set(distributions) - set(SPECIES))
     if unknown or not {"nue", "nuebar"} <= set(distributions):
@@ -232,10 +233,10 @@ def beams_from_tabulated(
             row = int(np.flatnonzero((v < 0).any(axis=1))[0])
             raise ValueError(f"distribution of {s}: negative value in row {row}; must be >= 0")
         number[s], flux[s] = _cell_integrals(_interpolate(grid, v, nodes.ravel()), nodes, sub_w)
-        empty = number[s].sum(axis=1) <= 0
-        if empty.any():
-            row = int(np.flatnonzero(empty)[0])
-            raise ValueError(f"distribution of {s}: number density must be > 0; row {row} has 0")
+        n_total = number[s].sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # |F|: a tabulated species may stream backwards (F < 0), which the 1D families never do
+            validate_moments(n_total, np.abs(flux[s].sum(axis=1) / n_total), species=s)
     return _assemble(mu, w, number, flux)
 
 
