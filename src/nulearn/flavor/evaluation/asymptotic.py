@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 from nulearn.flavor.physics.asymptotic import PRESCRIPTIONS, box3d_moments, prescribed_moments
-from nulearn.flavor.physics.fast_flavor_beams import ELN_XLN_SIGN
 from nulearn.flavor.physics.moments3d import flux_vector_columns
 from nulearn.flavor.physics.species import (
     ELN_FEATURES,
+    ELN_SIGN,
     SPECIES,
     XLN_FEATURES,
     density_column,
@@ -75,7 +75,7 @@ def box3d_from_features(features: pd.DataFrame) -> pd.DataFrame:
         flux_z = after[flux_vector_columns(s)[2]].to_numpy()
         out[f"n_{s}"] = n_after
         out[f"F_{s}"] = flux_z / n_after
-        flux_total += ELN_XLN_SIGN[s] * flux_z
+        flux_total += ELN_SIGN[s] * flux_z
     out["eln_xln_number"] = after["eln_xln_number"].to_numpy()
     out["eln_xln_flux"] = flux_total
     return out

@@ -13,7 +13,8 @@ A cell is discretized on the ``n_mu`` Gauss-Legendre nodes :math:`\mu_j` of
   than the beam spacing (F near 1) or the input is tabulated.
 
 The lepton number per beam is :math:`g_j = \sum_s \sigma_s N_{s,j}` with the ELN-XLN signs
-:math:`\sigma = (+, -, -, +)` for :math:`(\nu_e, \bar\nu_e, \nu_x, \bar\nu_x)`.
+:math:`\sigma = (+, -, -, +)` for :math:`(\nu_e, \bar\nu_e, \nu_x, \bar\nu_x)`
+(:data:`~nulearn.flavor.physics.species.ELN_SIGN`).
 
 >>> import pandas as pd
 >>> cell = pd.DataFrame({"alpha": [0.9], "F_nue": [0.1], "F_nuebar": [0.4]})
@@ -33,6 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from nulearn.flavor.physics.families import get_family
 from nulearn.flavor.physics.species import (
+    ELN_SIGN,
     SPECIES,
     density_column,
     flux_column,
@@ -43,7 +45,6 @@ from nulearn.flavor.physics.stability import beams as gauss_legendre
 from nulearn.flavor.physics.validity import validate_moments
 
 __all__ = [
-    "ELN_XLN_SIGN",
     "PARTNER",
     "SpeciesBeams",
     "beam_cells",
@@ -55,8 +56,6 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 
-#: Sign of each species in G = (f_nue - f_nux) - (f_nuebar - f_nuxbar).
-ELN_XLN_SIGN: dict[str, float] = {"nue": 1.0, "nuebar": -1.0, "nux": -1.0, "nuxbar": 1.0}
 #: Two-flavor mixing partner of each species (nue <-> nux, nuebar <-> nuxbar).
 PARTNER: dict[str, str] = {"nue": "nux", "nuebar": "nuxbar", "nux": "nue", "nuxbar": "nuebar"}
 #: Largest relative error of point values in n and F for which they are kept.
@@ -130,7 +129,7 @@ def _cell_integrals(
 def _assemble(
     mu: FloatArray, w: FloatArray, number: dict[str, FloatArray], flux: dict[str, FloatArray]
 ) -> SpeciesBeams:
-    eln = sum(ELN_XLN_SIGN[s] * number[s] for s in number)
+    eln = sum(ELN_SIGN[s] * number[s] for s in number)
     return SpeciesBeams(mu, w, np.asarray(eln, dtype=np.float64), number, flux)
 
 
@@ -292,7 +291,7 @@ def mixed_moments(beams: SpeciesBeams, survival: ArrayLike) -> pd.DataFrame:
             out[f"n_{s}"] = n_after
             with np.errstate(divide="ignore", invalid="ignore"):
                 out[f"F_{s}"] = np.where(n_after > 0, f_after / n_after, np.nan)
-        first = sum(ELN_XLN_SIGN[s] * flux[s] for s in SPECIES)
+        first = sum(ELN_SIGN[s] * flux[s] for s in SPECIES)
     else:
         first = beams.mu * beams.eln
     pz = 2.0 * p - 1.0

@@ -12,7 +12,7 @@ Prints Markdown tables:
 4. the analytic prescriptions scored against the solver (solver = ground truth; every row is held
    out, the prescriptions have no fitted parameters).
 
-Run: ``.venv/bin/python benchmarks/bench_fast_flavor.py [--smoke] [--n 200] [--out DIR]``.
+Run: ``.venv/bin/python benchmarks/flavor/bench_fast_flavor.py [--smoke] [--n 200] [--out DIR]``.
 Timings depend on machine load (the figures in the report were taken on a shared 2-core machine).
 """
 
@@ -195,9 +195,15 @@ def main() -> None:
     n, conv_cells, seeds = args.n, args.convergence_cells, args.seeds
     if args.smoke:
         config = EvolveConfig(
-            n_mu=12, n_z=64, box_length=60.0, t_relax=150.0, relax_growth_times=30.0
+            n_mu=8,
+            n_z=32,
+            box_length=40.0,
+            t_relax=60.0,
+            relax_growth_times=15.0,
+            t_max=400.0,
+            dt=0.2,
         )
-        n, conv_cells, seeds = 6, 1, 1
+        n, conv_cells, seeds = 4, 1, 1
     print(
         f"# bench_fast_flavor ({'smoke' if args.smoke else 'full'}; {os.cpu_count()} CPUs, shared)\n"
     )
