@@ -7,12 +7,14 @@ order of :func:`~nulearn.flavor.deploy.raw_moments.raw_moment_names`, float64) a
 :class:`~nulearn.flavor.deploy.raw_moments.MomentProgram`), validity check and card threshold
 (``p >= threshold``) are inside the graph, so a simulation code needs nothing else.
 
-* scikit-learn models (the polynomial LR, trees, KNN, gradient boosting): the estimator is
+* scikit-learn models (the polynomial LR, the decision tree, KNN): the estimator is
   converted by skl2onnx in double precision and wrapped with pre- and post-processing nodes;
   leading :class:`~nulearn.flavor.models.coordinates.PhysicalCoordinates` steps (which skl2onnx does not
   know) become nodes of the pre-processing (``artanh F`` as ``0.5 log((1 + F) / (1 - F))``:
   onnxruntime has no double ``Atanh``) and the rest of the pipeline is converted;
-* the MLP: :class:`~nulearn.flavor.deploy.torch_module.RawMomentMLP` through ``torch.onnx``.
+* the MLP: :class:`~nulearn.flavor.deploy.torch_module.RawMomentMLP` through ``torch.onnx``;
+* LightGBM boosted trees and the RBF SVM (exact or Nystroem): built from their deploy plan by
+  :mod:`nulearn.flavor.deploy.onnx_plan` (the same arrays as the generated C).
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from nulearn.flavor.deploy.loading import DeployableModel
 from nulearn.flavor.deploy.plan import Coordinates
 from nulearn.flavor.deploy.raw_moments import MIN_DIRECTED_FLUX, FeatureOp, moment_program
 
-__all__ = ["OPSET", "OnnxKernel", "export_onnx", "sklearn_onnx_model"]
+__all__ = ["OPSET", "PLAN_ONNX_KINDS", "OnnxKernel", "export_onnx", "sklearn_onnx_model"]
 
 OPSET = 17
+#: models whose graph is built from their deploy plan (skl2onnx has no converter for them)
+PLAN_ONNX_KINDS: tuple[str, ...] = ("gbt", "svm")
 
 
 def _feature_op_nodes(op: FeatureOp) -> list[Any]:
@@ -273,6 +277,10 @@ def export_onnx(model: DeployableModel, out: str | Path, *, precision: str = "fl
         )
         if precision == "float32":  # keep the float64 interface: cast p back
             _cast_output_to_double(out)
+    elif model.kind in PLAN_ONNX_KINDS:
+        from nulearn.flavor.deploy.onnx_plan import plan_onnx_model
+
+        out.write_bytes(plan_onnx_model(model.plan()).SerializeToString())
     else:
         out.write_bytes(sklearn_onnx_model(model).SerializeToString())
     return out

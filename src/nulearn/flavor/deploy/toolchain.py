@@ -8,6 +8,7 @@ host and caches the shared library (``$NULEARN_CACHE_DIR`` or ``~/.cache/nulearn
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import platform
 import shutil
@@ -163,15 +164,14 @@ def build_kernel(
     """Generate, compile (once per plan, language and host; cached) and load a kernel."""
     directory = Path(directory) if directory is not None else kernel_cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    stem = f"{plan.name}-{plan.digest()}-{language}-{platform.node() or 'host'}"
+    code = generate_c_header(plan) if language == "c" else generate_fortran_module(plan)
+    # keyed by the generated source itself: a new code generator never reuses a stale kernel
+    digest = hashlib.sha256(code.encode()).hexdigest()[:16]
+    stem = f"{plan.name}-{digest}-{language}-{platform.node() or 'host'}"
     library = directory / f"{stem}.so"
     if not library.exists():
-        if language == "c":
-            source = directory / f"{stem}.h"
-            source.write_text(generate_c_header(plan))
-        else:
-            source = directory / f"{stem}.f90"
-            source.write_text(generate_fortran_module(plan))
+        source = directory / f"{stem}.{'h' if language == 'c' else 'f90'}"
+        source.write_text(code)
         # compile to a temporary name and rename: concurrent workers never load a half-written file
         tmp = directory / f"{stem}.{os.getpid()}.tmp.so"
         compile_shared(source, tmp, language)
