@@ -172,7 +172,9 @@ _TEST_OPT = typer.Option(
     None, "--test-data", help="Test table; default: a stratified split of --data."
 )
 _CFG_OPT = typer.Option(
-    None, "--config", help="MLPConfig YAML (fields of nulearn.flavor.models.mlp.classifier.MLPConfig)."
+    None,
+    "--config",
+    help="MLPConfig YAML (fields of nulearn.flavor.models.mlp.classifier.MLPConfig).",
 )
 _FEAT_OPT = typer.Option(
     None, "--features", help="Comma-separated feature columns (default: the scheme's)."
@@ -404,7 +406,7 @@ def export_cmd(
     from nulearn.flavor.deploy import export_model
 
     try:
-        res = export_model(model_dir, fmt, out, name=name, precision=precision)
+        res = export_model(model_dir, fmt, out, name=name, precision=precision, measure=True)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
     what = (
@@ -415,6 +417,7 @@ def export_cmd(
     typer.echo(
         f"wrote {res.path} ({res.fmt}, {res.kind}); {what}; raw moments in order: {', '.join(res.raw_names)}"
     )
+    typer.echo(res.speed)
 
 
 @app.command("flag")

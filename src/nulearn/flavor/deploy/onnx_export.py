@@ -241,7 +241,58 @@ def sklearn_onnx_model(model: DeployableModel) -> Any:
         )
     except Exception as err:  # skl2onnx raises several types for unsupported models
         raise ValueError(f"skl2onnx cannot convert {type(est).__name__}: {err}") from err
+    if getattr(final, "weights", None) == "distance":
+        _fix_knn_distance_sign(core)
+        _check_core(core, est, width)
     return _wrap_sklearn_graph(core, model, coordinates)
+
+
+def _fix_knn_distance_sign(core: Any) -> None:
+    """Undo skl2onnx's sign flip of the neighbour distances (opset >= 11).
+
+    skl2onnx 1.20 takes the k smallest distances with ``TopK(largest=0)`` and then multiplies
+    them by -1 (a leftover of the older ``TopK`` of negated distances), so the inverse-distance
+    weights ``1 / max(d, 1e-6)`` all become 1e6 and the vote is uniform; this sets the factor to
+    +1. (The 1e-6 floor stays: it differs from scikit-learn only for a cell within 1e-6 of a
+    training sample.)
+    """
+    from onnx import numpy_helper
+
+    topk_values = {node.output[0] for node in core.graph.node if node.op_type == "TopK"}
+    inits = {init.name: init for init in core.graph.initializer}
+    for node in core.graph.node:
+        if node.op_type != "Mul" or not topk_values & set(node.input):
+            continue
+        for name in node.input:
+            init = inits.get(name)
+            if init is not None and np.all(numpy_helper.to_array(init) == -1):
+                init.CopyFrom(numpy_helper.from_array(-numpy_helper.to_array(init), name))
+
+
+def _check_core(core: Any, estimator: Any, width: int) -> None:
+    """The converted KNN graph must give the estimator's own probabilities on probe features
+    (guards the repair of :func:`_fix_knn_distance_sign` against a changed converter)."""
+    import onnxruntime as ort
+
+    fitted = getattr(estimator, "_fit_X", None)
+    if fitted is None and hasattr(estimator, "steps"):
+        fitted = getattr(estimator.steps[-1][1], "_fit_X", None)
+    rng = np.random.default_rng(0)
+    if fitted is not None:  # probes near (not on) training samples, where the weights matter
+        rows = np.asarray(fitted)[rng.integers(0, len(fitted), 64)]
+        probe = rows + rng.normal(0.0, 1e-3, rows.shape)
+    else:
+        probe = rng.uniform(0.3, 2.0, (64, width))
+    session = ort.InferenceSession(core.SerializeToString(), providers=["CPUExecutionProvider"])
+    outputs = session.run(None, {core.graph.input[0].name: probe})
+    got = next(np.asarray(o) for o in outputs if np.asarray(o).ndim == 2)[:, 1]
+    expected = np.asarray(estimator.predict_proba(probe), dtype=np.float64)[:, 1]
+    if not np.allclose(got, expected, rtol=0, atol=1e-6):
+        worst = float(np.max(np.abs(got - expected)))
+        raise ValueError(
+            f"skl2onnx's graph of {type(estimator).__name__} differs from the model by up to "
+            f"{worst:.3g} in probability on probe features; it cannot be exported to ONNX"
+        )
 
 
 def export_onnx(model: DeployableModel, out: str | Path, *, precision: str = "float64") -> Path:

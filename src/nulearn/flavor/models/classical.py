@@ -45,7 +45,12 @@ from nulearn.flavor.models.coordinates import (
 )
 from nulearn.ml.calibration import TemperatureScaling, sigmoid
 
-__all__ = ["BoostedTreesClassifier", "ELNMomentFeatures", "RBFSVMClassifier", "polynomial_logistic_regression"]
+__all__ = [
+    "BoostedTreesClassifier",
+    "ELNMomentFeatures",
+    "RBFSVMClassifier",
+    "polynomial_logistic_regression",
+]
 
 
 def polynomial_logistic_regression(
@@ -385,5 +390,3 @@ class BoostedTreesClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Labels, shape (n_samples,): ``classes_[1]`` where P >= 0.5."""
         return np.asarray(self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(np.intp)])
-
-
