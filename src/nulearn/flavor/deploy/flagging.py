@@ -1,8 +1,10 @@
 """Flag every cell of an HDF5 snapshot: chunked, bounded memory, resumable, optionally on Dask.
 
-:func:`flag_snapshot` reads the moment datasets of a snapshot (layout and ``--map`` of
+:func:`flag_snapshot` reads the moment datasets of a snapshot (default layout of
 :mod:`nulearn.flavor.deploy.snapshot`; a model of 3D moments reads ``/n_<s>`` and ``/flux_x_<s>``,
-``/flux_y_<s>``, ``/flux_z_<s>`` in the same way), cuts the grid into hyperslab blocks of at most ``chunk_cells``
+``/flux_y_<s>``, ``/flux_z_<s>`` in the same way; ``--map`` selects species and energy-group axes
+inside datasets, integrates energy groups and computes flux factors from flux vectors as
+:mod:`nulearn.flavor.deploy.snapshot_layout` describes), cuts the grid into hyperslab blocks of at most ``chunk_cells``
 cells (:func:`~nulearn.flavor.deploy.snapshot.grid_blocks`), evaluates the model on each block and
 writes, with the grid's shape,
 
@@ -40,8 +42,9 @@ from numpy.typing import NDArray
 
 from nulearn import __version__
 from nulearn.flavor.deploy.loading import DeployableModel, load_deployable
-from nulearn.flavor.deploy.raw_moments import RAW_MOMENTS_3D
-from nulearn.flavor.deploy.snapshot import grid_blocks, open_moment_datasets, parse_mapping
+from nulearn.flavor.deploy.raw_moments import ALL_SPECIES, species_for_features
+from nulearn.flavor.deploy.snapshot import grid_blocks
+from nulearn.flavor.deploy.snapshot_layout import MomentReader, mapping_keys, parse_selector
 
 __all__ = ["BACKENDS", "FlagResult", "flag_snapshot", "make_kernel", "parse_dataset_mapping"]
 
@@ -80,31 +83,32 @@ class FlagResult:
 
 
 def parse_dataset_mapping(items: list[str]) -> dict[str, str]:
-    """``--map`` items -> ``{raw moment: dataset path}``, 1D names and the 3D flux components.
+    """``--map`` items -> ``{quantity: selector}``, checked (no dataset is opened yet).
 
-    As :func:`nulearn.flavor.deploy.snapshot.parse_mapping` (which reads the 1D names), also accepting
-    ``flux_x_<s>=/path`` etc. for models of 3D moments.
+    Items are ``QUANTITY=/path[INDEX][;groups=AXIS][;energies=/path][;components=AXIS]`` with the
+    quantities and selectors of :mod:`nulearn.flavor.deploy.snapshot_layout`
+    (``n_nue=/fluid/n_e``, ``n_nue=/M1/N[...,0]``, ``flux_nue=/M1/F[...,0,:]``).
 
     Raises:
-        ValueError: for an item without ``=`` or an unknown raw moment name.
+        ValueError: for an item without ``=``, an unknown quantity or a malformed selector.
     """
-    plain: list[str] = []
-    extra: dict[str, str] = {}
+    out: dict[str, str] = {}
+    allowed = mapping_keys()
     for item in items:
         key, sep, value = (part.strip() for part in item.partition("="))
-        if sep and value and key in RAW_MOMENTS_3D and key.startswith("flux_"):
-            extra[key] = value if value.startswith("/") else f"/{value}"
-        else:
-            plain.append(item)
-    try:
-        return parse_mapping(plain) | extra
-    except ValueError as err:
-        raise ValueError(f"{err}; 3D moments: flux_x_<s>, flux_y_<s>, flux_z_<s>") from err
-
-
-def _layout(raw_names: tuple[str, ...], mapping: Mapping[str, str]) -> dict[str, str]:
-    """Dataset of every raw moment: ``/<name>`` unless mapped (3D names included)."""
-    return {name: f"/{name}" for name in raw_names} | dict(mapping)
+        if not sep or not key or not value:
+            raise ValueError(
+                f"--map {item!r}: expected QUANTITY=/path/to/dataset, e.g. n_nue=/fluid/n_e "
+                "or n_nue=/M1/N[...,0]"
+            )
+        if key not in allowed:
+            raise ValueError(
+                f"--map {item!r}: unknown quantity {key!r}; allowed: n_<s>, F_<s>, flux_<s> "
+                "(a flux vector or radial flux), flux_x_<s>, flux_y_<s>, flux_z_<s> with "
+                f"<s> in {', '.join(ALL_SPECIES)}"
+            )
+        out[key] = str(parse_selector(value))
+    return out
 
 
 def make_kernel(model: DeployableModel, backend: str = "auto") -> tuple[Kernel, str]:
@@ -156,14 +160,6 @@ def make_kernel(model: DeployableModel, backend: str = "auto") -> tuple[Kernel, 
     return result
 
 
-def _read_block(
-    datasets: Mapping[str, h5py.Dataset], block: tuple[slice, ...]
-) -> dict[str, NDArray[np.float64]]:
-    return {
-        name: np.asarray(d[block], dtype=np.float64).reshape(-1) for name, d in datasets.items()
-    }
-
-
 def _run_block(
     snapshot: str, mapping: dict[str, str], block: tuple[slice, ...], model_dir: str, backend: str
 ) -> tuple[tuple[slice, ...], NDArray[np.float64], NDArray[np.int8]]:
@@ -171,8 +167,7 @@ def _run_block(
     model = _worker_model(model_dir)
     kernel, _ = make_kernel(model, backend)
     with h5py.File(snapshot, "r") as h5:
-        datasets = open_moment_datasets(h5, model.raw_names, mapping)
-        moments = _read_block(datasets, block)
+        moments = MomentReader(h5, model.raw_names, mapping).read(block)
     p, flag = kernel(moments)
     return block, p, flag
 
@@ -322,15 +317,17 @@ def flag_snapshot(
         raise ValueError(f"chunk_cells = {chunk_cells}; must be >= 1")
     model = load_deployable(model_dir)
     mapping = dict(mapping or {})
-    unknown = sorted(set(mapping) - set(model.raw_names))
+    species = species_for_features(model.feature_names)
+    readable = set(model.raw_names) | {f"flux_{s}" for s in species}
+    unknown = sorted(set(mapping) - readable)
     if unknown:
         raise ValueError(
-            f"--map names {unknown} that model {model.card.model!r} does not read; it reads {list(model.raw_names)}"
+            f"--map names {unknown} that model {model.card.model!r} does not read; it reads "
+            f"{list(model.raw_names)} (or flux_<s> for its species {list(species)})"
         )
-    layout = _layout(model.raw_names, mapping)
+    layout = dict(mapping)
     with h5py.File(snapshot, "r") as h5:
-        datasets = open_moment_datasets(h5, model.raw_names, layout)
-        shape = tuple(next(iter(datasets.values())).shape)
+        shape = MomentReader(h5, model.raw_names, layout).shape
     blocks = grid_blocks(shape, chunk_cells)
     provenance = _provenance(model, snapshot, mapping, shape, chunk_cells)
     kernel, chosen = (None, f"dask:{backend}") if dask else make_kernel(model, backend)
@@ -408,10 +405,10 @@ def _local_results(
 ) -> Iterator[tuple[int, NDArray[np.float64], NDArray[np.int8]]]:
     """Read blocks in order, evaluate up to ``threads`` at once, yield results as they finish."""
     with h5py.File(snapshot, "r") as h5, ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        datasets = open_moment_datasets(h5, raw_names, mapping)
+        reader = MomentReader(h5, raw_names, mapping)
         pending: dict[Future[tuple[NDArray[np.float64], NDArray[np.int8]]], int] = {}
         for i in todo:
-            pending[pool.submit(kernel, _read_block(datasets, blocks[i]))] = i
+            pending[pool.submit(kernel, reader.read(blocks[i]))] = i
             while len(pending) >= max(1, threads):
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
