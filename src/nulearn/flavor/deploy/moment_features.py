@@ -31,8 +31,10 @@ The result agrees with :meth:`nulearn.flavor.physics.families.MaxEntropy.shape_p
 1e-12 relative on [0, 0.999] (both are limited by the conditioning :math:`\delta a / a \approx a\,
 \delta F` near :math:`F = 1`).
 
->>> float(maxent_shape_parameter(np.array([0.5]))[0])  # doctest: +ELLIPSIS
-1.5572...
+>>> a = maxent_shape_parameter(np.array([0.0, 0.5, 0.999]))
+>>> value, _ = langevin_and_slope(a)
+>>> np.round(value, 14).tolist(), round(float(a[1]), 6)
+([0.0, 0.5, 0.999], 1.796756)
 """
 
 from __future__ import annotations
