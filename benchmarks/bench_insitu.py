@@ -1,6 +1,8 @@
 """Cost of flagging inside a running transport code: the in-situ example (examples/insitu), timed.
 
-For LR (n = 2), the MLP and LightGBM trained on ELN-XLN maximum-entropy data, the benchmark
+For LR (n = 2), the MLP and LightGBM (the registry's configuration, and a compact one: 15
+leaves, learning rate 0.2, at most 300 trees) trained on ELN-XLN maximum-entropy data, with
+their accuracy on unseen samples, the benchmark
 builds the example's C driver with the model's generated C flagger, runs the gray M1 code on
 ``--cells`` radial cells to ``--t-end`` (flagging every ``--every`` steps and after the last),
 and reads its timings: nanoseconds per cell of one transport step (four species) and of one
@@ -79,6 +81,21 @@ def _onnx_ns_per_cell(model_dir: Path, state: pd.DataFrame, workdir: Path, repea
     return 1e9 * best / len(state)
 
 
+def _accuracy(models: dict[str, Path], n: int) -> dict[str, float]:
+    """Accuracy of each model on fresh ELN-XLN maximum-entropy samples (seed 2, unseen)."""
+    from nulearn.flavor.data.generate import generate
+    from nulearn.flavor.deploy import load_deployable
+
+    data = generate("xln", "maxent", n=n, seed=2)
+    out = {}
+    for label, model_dir in models.items():
+        model = load_deployable(model_dir)
+        x = data[list(model.feature_names)].to_numpy()
+        predicted = model.predict_features(x) >= model.threshold
+        out[label] = float(np.mean(predicted == data["crossing"].to_numpy().astype(bool)))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny models and grid (a minute)")
@@ -100,11 +117,19 @@ def main() -> None:
     torch.set_num_threads(1)
     mlp_config = {"max_epochs": 2 if args.smoke else 10, "num_threads": 1}
     gbt_config = {"max_rounds": 50} if args.smoke else {}
+    compact_config = {
+        "num_leaves": 15,
+        "learning_rate": 0.2,
+        "max_rounds": 50 if args.smoke else 300,
+    }
+    n_gbt = min(args.n_train, 100_000)
     models = {
         "LR (n = 2)": _train(workdir, "xln", "lr", args.n_train, degree=2),
         "MLP 128-128-64": _train(workdir, "xln", "mlp", args.n_train, config=mlp_config),
-        "LightGBM": _train(workdir, "xln", "gbt", min(args.n_train, 100_000), config=gbt_config),
+        "LightGBM": _train(workdir, "xln", "gbt", n_gbt, config=gbt_config),
+        "LightGBM compact": _train(workdir / "compact", "xln", "gbt", n_gbt, config=compact_config),
     }
+    accuracy = _accuracy(models, 2000 if args.smoke else 50_000)
     rows = []
     for label, model_dir in models.items():
         timing, state = _run_code(
@@ -131,6 +156,7 @@ def main() -> None:
                     / args.every
                     / (1 + per_call / args.every),
                     "every N for <= 1%": math.ceil(per_call / 0.01 * 0.99),
+                    "test accuracy": accuracy[label],
                     "flags vs Python": "exact" if mismatches == 0 else f"{mismatches} differ",
                     "flagged": int((state["flag"] == 1).sum()),
                 }

@@ -36,6 +36,7 @@ __all__ = [
     "TREE_BLOCK",
     "moment_features_code",
     "rbf_kernel_code",
+    "tree_depths",
     "tree_ensemble_code",
 ]
 
@@ -141,7 +142,7 @@ def _node_array(name: str, stage: TreeEnsemble) -> str:
     return f"    static const nulearn_node_ {name}[{len(rows)}] = {{\n        {body}\n    }};\n"
 
 
-def _tree_depths(stage: TreeEnsemble) -> np.ndarray:
+def tree_depths(stage: TreeEnsemble) -> np.ndarray:
     """Longest path (internal nodes passed) of every tree."""
     depth = np.zeros(stage.n_trees, dtype=np.int64)
     for t, root in enumerate(stage.roots):
@@ -171,7 +172,7 @@ def tree_ensemble_code(
     statics = _node_array(f"NODE{s}", stage) + _double_array(f"LEAF{s}", stage.leaf_value)
     roots = [int(r) if r >= 0 else n + int(~r) for r in stage.roots]
     statics += _int_array(f"ROOT{s}", np.asarray(roots)) + _int_array(
-        f"DEPTH{s}", _tree_depths(stage)
+        f"DEPTH{s}", tree_depths(stage)
     )
     if stage.float32_inputs:  # scikit-learn compares float32(x) with double thresholds
         inputs = [f"(double)(float)({c})" for c in cols]

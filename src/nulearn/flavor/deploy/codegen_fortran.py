@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from nulearn.flavor.deploy.codegen_c import lepton_sums
+from nulearn.flavor.deploy.fortran_arrays import fortran_literal, module_array
+from nulearn.flavor.deploy.fortran_arrays import lit as _lit
+from nulearn.flavor.deploy.fortran_arrays import wrap as _wrap
 from nulearn.flavor.deploy.plan import (
     Coordinates,
     Dense,
@@ -35,49 +36,6 @@ from nulearn.flavor.deploy.raw_moments import MIN_DIRECTED_FLUX, FeatureOp, mome
 __all__ = ["fortran_literal", "generate_fortran_module"]
 
 _UNROLL_LIMIT = 256
-_CHUNK = 400  # values per array-constructor chunk (keeps continuation lines under the 255 limit)
-
-
-def fortran_literal(value: float) -> str:
-    """Exact double-precision Fortran literal, e.g. ``1.5000000000000000d+00``."""
-    if not math.isfinite(value):
-        raise ValueError(f"model parameter is not finite: {value!r}")
-    return f"{value:.17e}".replace("e", "d")
-
-
-def _lit(value: float) -> str:
-    """Literal safe inside an expression (negative values parenthesized)."""
-    text = fortran_literal(value)
-    return f"({text})" if text.startswith("-") else text
-
-
-def _wrap(prefix: str, items: list[str], sep: str = ", ", per_line: int = 3) -> str:
-    lines = [sep.join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
-    return prefix + (sep.rstrip() + " &\n      ").join(lines)
-
-
-def _parameter_array(name: str, values: np.ndarray, shape: tuple[int, ...]) -> str:
-    """Named constant of ``shape`` (Fortran order) built from chunks of literals."""
-    flat = [fortran_literal(float(v)) for v in np.asarray(values, dtype=np.float64).ravel()]
-    decls = []
-    parts = []
-    for c, start in enumerate(range(0, len(flat), _CHUNK)):
-        chunk = flat[start : start + _CHUNK]
-        part = f"{name}_{c}"
-        parts.append(part)
-        decls.append(
-            _wrap(f"  real(c_double), parameter :: {part}({len(chunk)}) = [ &\n      ", chunk)
-            + " ]\n"
-        )
-    dims = ", ".join(str(d) for d in shape)
-    joined = _wrap("&\n      ", parts, per_line=6)
-    if len(shape) == 1:
-        decls.append(f"  real(c_double), parameter :: {name}({dims}) = [{joined}]\n")
-    else:
-        decls.append(
-            f"  real(c_double), parameter :: {name}({dims}) = reshape([{joined}], [{dims}])\n"
-        )
-    return "".join(decls)
 
 
 def _continued(expr: str) -> str:
@@ -107,8 +65,14 @@ def _coordinates_code(stage: Coordinates, prev: str, cur: str) -> list[str]:
     return lines
 
 
-def _stages(plan: DeployPlan) -> tuple[str, list[str], list[str], str]:
-    """(module constants, local declarations, loop body, logit variable)."""
+def _stages(
+    plan: DeployPlan,
+) -> tuple[str, list[str], list[str], str, tuple[list[str], list[str]] | None]:
+    """(module constants, local declarations, loop body, logit variable, tree parts).
+
+    A tree ensemble (last stage only) gives ``(per-cell lines, block lines)`` as tree parts and
+    ``acc(c)`` as the logit (see :func:`generate_fortran_module`).
+    """
     consts: list[str] = []
     decls: list[str] = []
     body: list[str] = []
@@ -137,8 +101,21 @@ def _stages(plan: DeployPlan) -> tuple[str, list[str], list[str], str]:
             from nulearn.flavor.deploy import codegen_fortran_stages as fs
 
             if isinstance(stage, TreeEnsemble):
-                emitted = fs.tree_ensemble_code(stage, s, prev, cur, width)
-            elif isinstance(stage, RBFKernel):
+                if s != len(plan.stages) - 1:
+                    raise ValueError("a tree ensemble must be the last stage of a plan")
+                tree_consts, tree_decls, store, block = fs.tree_ensemble_code(stage, s, prev, width)
+                decls.pop()  # the stage's output is acc(c), not an array h<s>_
+                return (
+                    "".join([*consts, tree_consts]),
+                    decls + tree_decls,
+                    body,
+                    "acc(c)",
+                    (
+                        store,
+                        block,
+                    ),
+                )
+            if isinstance(stage, RBFKernel):
                 emitted = fs.rbf_kernel_code(stage, s, prev, cur)
             else:
                 emitted = fs.moment_features_code(stage, s, prev, cur)
@@ -154,11 +131,13 @@ def _stages(plan: DeployPlan) -> tuple[str, list[str], list[str], str]:
                     ]
                     body.append(f"      {cur}({j + 1}) = {_expr(terms)}")
             else:
-                # W stored as (n_in, n_out) in Fortran order = the C-order (n_out, n_in) array
-                consts.append(_parameter_array(f"W{s}", stage.weight, (n_in, n_out)))
-                consts.append(_parameter_array(f"B{s}", stage.bias, (n_out,)))
+                # row j of the C-order (n_out, n_in) weights is W(j * n_in + 1 : (j + 1) * n_in)
+                consts.append(module_array(f"W{s}", stage.weight, "real(c_double)"))
+                consts.append(module_array(f"B{s}", stage.bias, "real(c_double)"))
                 body.append(f"      do j = 1, {n_out}")
-                body.append(f"        {cur}(j) = B{s}(j) + dot_product(W{s}(:, j), {prev})")
+                body.append(
+                    f"        {cur}(j) = B{s}(j) + dot_product(W{s}((j - 1) * {n_in} + 1:j * {n_in}), {prev})"
+                )
                 body.append("      end do")
             if stage.relu:
                 body.append(f"      {cur} = max({cur}, 0.0_c_double)")
@@ -166,13 +145,10 @@ def _stages(plan: DeployPlan) -> tuple[str, list[str], list[str], str]:
         prev = cur
     if width != 1:
         raise ValueError(f"the last stage must give one logit, got {width} outputs")
-    if any(isinstance(stage, (TreeEnsemble, RBFKernel)) for stage in plan.stages):
-        # walking trees and summing kernel distances
-        decls.append("    integer(c_int32_t) :: k")
-        decls.append("    integer :: t, ii")
-        decls.append("    real(c_double) :: v, d2, dd")
-        decls.append("    logical :: go_left")
-    return "".join(consts), decls, body, f"{prev}(1)"
+    if any(isinstance(stage, RBFKernel) for stage in plan.stages):  # kernel distances
+        decls.append("    integer :: ii")
+        decls.append("    real(c_double) :: d2, dd")
+    return "".join(consts), decls, body, f"{prev}(1)", None
 
 
 def _calibration(plan: DeployPlan) -> tuple[str, list[str]]:
@@ -192,7 +168,9 @@ def _calibration(plan: DeployPlan) -> tuple[str, list[str]]:
     if cal.kind == "platt":
         return "", [*clip, sig.format(arg=f"({_lit(cal.a)} * z + {_lit(cal.b)})")]
     k = cal.x.size
-    consts = _parameter_array("ISO_X", cal.x, (k,)) + _parameter_array("ISO_Y", cal.y, (k,))
+    consts = module_array("ISO_X", cal.x, "real(c_double)") + module_array(
+        "ISO_Y", cal.y, "real(c_double)"
+    )
     code = [
         sig.format(arg="z"),
         "      ! isotonic calibrator: piecewise-linear through the knots, clipped at the ends",
@@ -249,7 +227,7 @@ def generate_fortran_module(plan: DeployPlan) -> str:
         + ", &\n      n_cells, p_crossing, flag"
     )
     arg_doc = ", ".join([*raw, "n_cells", "p_crossing", "flag"])
-    consts, decls, body, logit = _stages(plan)
+    consts, decls, body, logit, tree = _stages(plan)
     cal_consts, cal_code = _calibration(plan)
     checks = []
     for n, f in program.checks:
@@ -283,14 +261,55 @@ def generate_fortran_module(plan: DeployPlan) -> str:
                 bounds.append(f"(x({j + 1}) >= {_lit(float(lo))})")
             if math.isfinite(hi):
                 bounds.append(f"(x({j + 1}) <= {_lit(float(hi))})")
-        inside = " &\n          .and. ".join(bounds) or ".true."
+        inside = " &\n        .and. ".join(bounds) or ".true."
+        feats.append(f"      inside = {inside}")
+        decls.append("    logical :: inside")
         decision = [
-            f"        if (.not. ({inside})) then",
+            "        if (.not. inside) then",
             f"          flag(i) = {plan.domain.flag}_c_int8_t",
             f"        else if (p {op} {_lit(plan.threshold)}) then",
             *decision[1:],
         ]
         domain_doc = f"!   flag {plan.domain.flag}: valid input outside the training domain of the features\n"
+    cell = [loads, ops, f"      valid = {valid}", *feats, *body]
+    finish = [
+        f"      z = max(min({logit}, 708.0_c_double), -708.0_c_double)",
+        *cal_code,
+        "      if (valid) then",
+        "        p_crossing(i) = p",
+        *decision,
+        "      else",
+        "        p_crossing(i) = nan",
+        "        flag(i) = -1_c_int8_t",
+        "      end if",
+    ]
+    if tree is None:
+        loop = ["    do i = 1, n_cells", *cell, *finish, "    end do"]
+    else:
+        from nulearn.flavor.deploy.codegen_fortran_stages import TREE_BLOCK as b
+
+        store, block = tree
+        domain = plan.domain is not None
+        decls.append(f"    logical :: valid_b({b}){f', inside_b({b})' if domain else ''}")
+        loop = [
+            f"    do i0 = 1, n_cells, {b}",
+            f"      nb = int(min(int({b}, c_int64_t), n_cells - i0 + 1))",
+            "      do c = 1, nb",
+            "        i = i0 + c - 1",
+            *cell,
+            *store,
+            "        valid_b(c) = valid",
+            *(["        inside_b(c) = inside"] if domain else []),
+            "      end do",
+            *block,
+            "      do c = 1, nb",
+            "        i = i0 + c - 1",
+            "        valid = valid_b(c)",
+            *(["        inside = inside_b(c)"] if domain else []),
+            *finish,
+            "      end do",
+            "    end do",
+        ]
     closure = any(isinstance(st, MomentFeatures) and st.closure for st in plan.stages)
     helpers, expm1 = "", ""
     if closure:
@@ -334,22 +353,7 @@ contains
 {nl.join(decls)}
 {iso_locals}
     nan = ieee_value(nan, ieee_quiet_nan)
-    do i = 1, n_cells
-{loads}
-{ops}
-      valid = {valid}
-{nl.join(feats)}
-{nl.join(body)}
-      z = max(min({logit}, 708.0_c_double), -708.0_c_double)
-{nl.join(cal_code)}
-      if (valid) then
-        p_crossing(i) = p
-{nl.join(decision)}
-      else
-        p_crossing(i) = nan
-        flag(i) = -1_c_int8_t
-      end if
-    end do
+{nl.join(loop)}
   end subroutine {fn}
 
 end module {fn}_mod

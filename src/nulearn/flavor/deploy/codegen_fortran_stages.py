@@ -3,15 +3,17 @@
 Used by :mod:`nulearn.flavor.deploy.codegen_fortran`; the same operations as
 :mod:`nulearn.flavor.deploy.codegen_c_stages` (trees as 0-based parameter arrays walked in a
 ``do while`` loop, the squared distance summed feature by feature, the maximum-entropy inversion
-as private module procedures, ``expm1`` from the C library through ``bind(C)``). Every emitter
-takes the input array name ``prev`` and writes the stage's output array ``cur``; it returns
-``(module constants, local declarations, loop-body lines)``.
+as private module procedures, ``expm1`` from the C library through ``bind(C)``; trees walked by
+blocks of cells). The emitters take the input array name ``prev`` and write the stage's output
+array ``cur``; they return ``(module constants, local declarations, loop-body lines)``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from nulearn.flavor.deploy.fortran_arrays import lit as _lit
+from nulearn.flavor.deploy.fortran_arrays import module_array
 from nulearn.flavor.deploy.moment_features import (
     CLOSURE_FLUX_CAP,
     JEDYNAK,
@@ -26,57 +28,11 @@ from nulearn.flavor.deploy.trees import LIGHTGBM_ZERO, TreeEnsemble
 
 __all__ = [
     "FORTRAN_HELPERS",
+    "TREE_BLOCK",
     "moment_features_code",
-    "parameter_array",
     "rbf_kernel_code",
     "tree_ensemble_code",
 ]
-
-_CHUNK = 400  # values per array-constructor chunk (keeps continuation lines under the 255 limit)
-
-
-def fortran_literal(value: float) -> str:
-    """Exact double-precision Fortran literal (``codegen_fortran.fortran_literal``)."""
-    from nulearn.flavor.deploy.codegen_fortran import fortran_literal as lit
-
-    return lit(value)
-
-
-def _lit(value: float) -> str:
-    text = fortran_literal(value)
-    return f"({text})" if text.startswith("-") else text
-
-
-def _wrap(prefix: str, items: list[str], per_line: int) -> str:
-    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
-    return prefix + ", &\n      ".join(lines)
-
-
-def parameter_array(
-    name: str, values: np.ndarray, ftype: str, lower: int = 1, per_line: int = 3
-) -> str:
-    """Rank-1 named constant ``name(lower:lower + n - 1)`` of type ``ftype``, built from chunks."""
-    flat = np.asarray(values).ravel()
-    if ftype.startswith("real"):
-        items = [fortran_literal(float(v)) for v in flat]
-    else:
-        items = [str(int(v)) for v in flat]
-    if not items:  # a zero-size array still needs a typed constructor
-        return f"  {ftype}, parameter :: {name}({lower}:{lower - 1}) = [{ftype} ::]\n"
-    decls, parts = [], []
-    for c, start in enumerate(range(0, len(items), _CHUNK)):
-        chunk = items[start : start + _CHUNK]
-        part = f"{name}_{c}"
-        parts.append(part)
-        decls.append(
-            _wrap(f"  {ftype}, parameter :: {part}({len(chunk)}) = [ &\n      ", chunk, per_line)
-            + " ]\n"
-        )
-    upper = lower + len(items) - 1
-    decls.append(
-        _wrap(f"  {ftype}, parameter :: {name}({lower}:{upper}) = [ &\n      ", parts, 6) + " ]\n"
-    )
-    return "".join(decls)
 
 
 def _series() -> tuple[str, str]:
@@ -153,69 +109,90 @@ FORTRAN_EXPM1 = """\
 """
 
 
+#: cells walked through one tree together (as the C code, codegen_c_stages.TREE_BLOCK)
+TREE_BLOCK = 32
+
+
 def tree_ensemble_code(
-    stage: TreeEnsemble, s: int, prev: str, cur: str, width: int
-) -> tuple[str, list[str], list[str]]:
-    """Walk every tree over 0-based parameter arrays; ``cur(1)`` = base + sum of the leaves."""
-    n = stage.feature.size
+    stage: TreeEnsemble, s: int, prev: str, width: int
+) -> tuple[str, list[str], list[str], list[str]]:
+    """Tree ensemble over a block of cells, as the C code walks it: ``(module constants, local
+    declarations, per-cell lines storing the inputs in column c of tin, block lines leaving
+    acc(c) = base + the leaves in tree order)``. Leaves are nodes that loop onto themselves
+    (threshold +huge), so each tree takes a fixed number of steps, its depth."""
+    from nulearn.flavor.deploy.codegen_c_stages import tree_depths
+
+    n, m = stage.feature.size, stage.leaf_value.size
+
+    def child(c: np.ndarray) -> np.ndarray:
+        return np.where(c >= 0, c, n + ~c)
+
     i32 = "integer(c_int32_t)"
+    feature = np.concatenate([stage.feature, np.zeros(m, np.int64)])
+    threshold = np.concatenate([stage.threshold, np.full(m, np.finfo(np.float64).max)])
+    left = np.concatenate([child(stage.left), n + np.arange(m)])
+    right = np.concatenate([child(stage.right), n + np.arange(m)])
     consts = "".join(
         [
-            parameter_array(f"FEAT{s}", stage.feature, i32, lower=0, per_line=12),
-            parameter_array(f"THR{s}", stage.threshold, "real(c_double)", lower=0),
-            parameter_array(f"LEFT{s}", stage.left, i32, lower=0, per_line=12),
-            parameter_array(f"RIGHT{s}", stage.right, i32, lower=0, per_line=12),
-            parameter_array(f"LEAF{s}", stage.leaf_value, "real(c_double)", lower=0),
-            parameter_array(f"ROOT{s}", stage.roots, i32, lower=1, per_line=12),
+            module_array(f"FEAT{s}", feature + 1, i32, lower=0),
+            module_array(f"THR{s}", threshold, "real(c_double)", lower=0),
+            module_array(f"LEFT{s}", left, i32, lower=0),
+            module_array(f"RIGHT{s}", right, i32, lower=0),
+            module_array(f"LEAF{s}", stage.leaf_value, "real(c_double)", lower=n),
+            module_array(f"ROOT{s}", child(stage.roots), i32),
+            module_array(f"DEPTH{s}", tree_depths(stage), i32),
         ]
     )
-    x = f"t{s}_x"
-    decls = [f"    real(c_double) :: {x}({width})"]
+    b = TREE_BLOCK
+    decls = [
+        f"    real(c_double) :: tin({width}, {b}), acc({b}), v",
+        f"    {i32} :: q({b})",
+        "    integer :: c, nb, t, d",
+        "    integer(c_int64_t) :: i0",
+    ]
     if stage.float32_inputs:  # scikit-learn compares float32(x) with double thresholds
-        body = [f"      {x} = real(real({prev}, c_float), c_double)"]
+        store = [f"        tin(:, c) = real(real({prev}, c_float), c_double)"]
     elif stage.plain_missing:  # LightGBM reads NaN as 0.0 when a feature had no missing values
-        body = [f"      {x} = merge({prev}, 0.0_c_double, {prev} == {prev})"]
+        store = [f"        tin(:, c) = merge({prev}, 0.0_c_double, {prev} == {prev})"]
     else:
-        body = [f"      {x} = {prev}"]
-    if stage.plain_missing or n == 0:
+        store = [f"        tin(:, c) = {prev}"]
+    if stage.plain_missing:
         step = [
-            f"          if ({x}(FEAT{s}(k) + 1) <= THR{s}(k)) then",
-            f"            k = LEFT{s}(k)",
-            "          else",
-            f"            k = RIGHT{s}(k)",
-            "          end if",
+            f"              q(c) = merge(LEFT{s}(q(c)), RIGHT{s}(q(c)), &",
+            f"                tin(FEAT{s}(q(c)), c) <= THR{s}(q(c)))",
         ]
     else:
-        consts += parameter_array(f"MISS{s}", stage.missing_type, i32, lower=0, per_line=12)
-        consts += parameter_array(
-            f"DLEFT{s}", stage.default_left.astype(np.int64), i32, lower=0, per_line=12
-        )
+        miss = np.concatenate([stage.missing_type, np.zeros(m, np.int8)])
+        dleft = np.concatenate([stage.default_left, np.ones(m, bool)]).astype(np.int64)
+        consts += module_array(f"MISS{s}", miss, i32, lower=0)
+        consts += module_array(f"DLEFT{s}", dleft, i32, lower=0)
+        decls.append("    logical :: go_left")
         step = [
-            f"          v = {x}(FEAT{s}(k) + 1)",
-            f"          if (v /= v .and. MISS{s}(k) /= 2) v = 0.0_c_double",
-            f"          if ((MISS{s}(k) == 1 .and. abs(v) <= {_lit(LIGHTGBM_ZERO)}) &",
-            f"              .or. (MISS{s}(k) == 2 .and. v /= v)) then",
-            f"            go_left = DLEFT{s}(k) == 1",
-            "          else",
-            f"            go_left = v <= THR{s}(k)",
-            "          end if",
-            "          if (go_left) then",
-            f"            k = LEFT{s}(k)",
-            "          else",
-            f"            k = RIGHT{s}(k)",
-            "          end if",
+            f"              v = tin(FEAT{s}(q(c)), c)",
+            f"              if (v /= v .and. MISS{s}(q(c)) /= 2) v = 0.0_c_double",
+            f"              if ((MISS{s}(q(c)) == 1 .and. abs(v) <= {_lit(LIGHTGBM_ZERO)}) &",
+            f"                  .or. (MISS{s}(q(c)) == 2 .and. v /= v)) then",
+            f"                go_left = DLEFT{s}(q(c)) == 1",
+            "              else",
+            f"                go_left = v <= THR{s}(q(c))",
+            "              end if",
+            f"              q(c) = merge(LEFT{s}(q(c)), RIGHT{s}(q(c)), go_left)",
         ]
-    body += [
-        f"      {cur}(1) = {_lit(float(stage.base))}",
+    block = [
+        f"      acc(1:nb) = {_lit(float(stage.base))}",
         f"      do t = 1, {stage.n_trees}",
-        f"        k = ROOT{s}(t)",
-        "        do while (k >= 0)",
+        f"        q(1:nb) = ROOT{s}(t)",
+        f"        do d = 1, DEPTH{s}(t)",
+        "          do c = 1, nb",
         *step,
+        "          end do",
         "        end do",
-        f"        {cur}(1) = {cur}(1) + LEAF{s}(-k - 1)",
+        "        do c = 1, nb",
+        f"          acc(c) = acc(c) + LEAF{s}(q(c))",
+        "        end do",
         "      end do",
     ]
-    return consts, decls, body
+    return consts, decls, store, block
 
 
 def rbf_kernel_code(
@@ -223,17 +200,13 @@ def rbf_kernel_code(
 ) -> tuple[str, list[str], list[str]]:
     """``cur(j) = exp(-gamma sum_i (prev(i) - c(i, j))^2)``, summed feature by feature."""
     m, k = stage.centers.shape
-    flat = parameter_array(f"CENTER{s}_FLAT", stage.centers, "real(c_double)")
-    # (k, m) in Fortran order is the C-order (m, k) array of centres
-    consts = flat + (
-        f"  real(c_double), parameter :: CENTER{s}({k}, {m}) = "
-        f"reshape(CENTER{s}_FLAT, [{k}, {m}])\n"
-    )
+    # centre j, feature i of the C-order (m, k) array is CENTER((j - 1) * k + i)
+    consts = module_array(f"CENTER{s}", stage.centers, "real(c_double)")
     body = [
         f"      do j = 1, {m}",
         "        d2 = 0.0_c_double",
         f"        do ii = 1, {k}",
-        f"          dd = {prev}(ii) - CENTER{s}(ii, j)",
+        f"          dd = {prev}(ii) - CENTER{s}((j - 1) * {k} + ii)",
         "          d2 = d2 + dd * dd",
         "        end do",
         f"        {cur}(j) = exp(-{_lit(stage.gamma)} * d2)",
