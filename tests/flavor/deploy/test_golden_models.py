@@ -205,3 +205,21 @@ def test_cli_export_prints_the_rate(tree_xln_dir: Path, tmp_path: Path) -> None:
     )
     assert r.exit_code == 0, r.output
     assert "cells/s on one core" in r.output and out.exists()
+
+
+def test_flag_snapshot_runs_the_generated_trees(gbt_closure_xln_dir: Path, tmp_path: Path) -> None:
+    """``flag`` uses the generated C kernel for LightGBM (not the Python model) and agrees."""
+    import h5py
+
+    from nulearn.flavor.deploy import flag_snapshot
+    from nulearn.flavor.deploy.snapshot import write_synthetic_snapshot
+
+    snap = write_synthetic_snapshot(tmp_path / "s.h5", (6, 7), seed=1)
+    res = flag_snapshot(snap, gbt_closure_xln_dir, tmp_path / "f.h5", chunk_cells=10)
+    if compiler_available("c"):
+        assert res.backend == "c"
+    model = load_deployable(gbt_closure_xln_dir)
+    with h5py.File(snap) as h5, h5py.File(res.out) as out:
+        p_ref, flag_ref, _ = model.predict_raw({k: h5[k][...].ravel() for k in model.raw_names})
+        np.testing.assert_array_equal(out["flag"][...].ravel(), flag_ref)
+        np.testing.assert_allclose(out["p_crossing"][...].ravel(), p_ref, rtol=0, atol=1e-6)

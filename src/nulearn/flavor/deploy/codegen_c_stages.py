@@ -4,10 +4,10 @@ Used by :mod:`nulearn.flavor.deploy.codegen_c`. Every emitter takes the C expres
 input columns (``cols``) and returns ``(static arrays, loop-body lines, output column
 expressions)``.
 
-* :class:`~nulearn.flavor.deploy.trees.TreeEnsemble`: one const array of nodes
-  ``{threshold, feature, left, right}`` (in depth-first order, so a path stays in few cache
-  lines) and one of leaf values, walked by blocks of cells (:func:`tree_ensemble_code`); an
-  if-else chain per tree was slower and took 17x longer to compile;
+* :class:`~nulearn.flavor.deploy.trees.TreeEnsemble`: one const array of 16-byte nodes
+  ``{threshold, feature, right}`` in depth-first pre-order (the left child is the next node, so
+  a path stays in few cache lines), walked tree by tree over blocks of cells
+  (:func:`tree_ensemble_code`);
 * :class:`~nulearn.flavor.deploy.plan.RBFKernel`: centres as a const array, the squared
   distance summed feature by feature as the NumPy plan sums it;
 * :class:`~nulearn.flavor.deploy.moment_features.MomentFeatures`: the lepton-number moments and,
@@ -15,6 +15,8 @@ expressions)``.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,9 +36,10 @@ from nulearn.flavor.deploy.trees import LIGHTGBM_ZERO, TreeEnsemble
 __all__ = [
     "C_HELPERS",
     "TREE_BLOCK",
+    "PreorderTrees",
     "moment_features_code",
+    "preorder_trees",
     "rbf_kernel_code",
-    "tree_depths",
     "tree_ensemble_code",
 ]
 
@@ -58,11 +61,11 @@ def _helpers() -> str:
     return f"""\
 #ifndef NULEARN_TREES_DEFINED
 #define NULEARN_TREES_DEFINED
-/* one internal node of a decision tree: x[feature] <= threshold goes to left, else right;
- * a negative child c is the leaf ~c */
+/* one node of a decision tree in depth-first pre-order: x[feature] <= threshold goes to the
+ * next node (the left child), else to node right; feature < 0 marks a leaf, threshold its value */
 typedef struct {{
     double threshold;
-    int32_t feature, left_right[2];
+    int32_t feature, right;
 }} nulearn_node_;
 
 /* Langevin function L(a) = coth a - 1/a and L'(a), a >= 0: odd power series below a = 1
@@ -120,40 +123,64 @@ def _double_array(name: str, values: np.ndarray) -> str:
     return f"    static const double {name}[{len(flat)}] = {{\n        {body}\n    }};\n"
 
 
-#: cells walked through one tree together (independent walks overlap in the CPU)
-TREE_BLOCK = 32
+#: cells walked through one tree before the next tree: the tree stays in L1 and, as neighbouring
+#: cells of a simulation grid mostly take the same path, the branches are predicted
+TREE_BLOCK = 256
 
 
-def _node_array(name: str, stage: TreeEnsemble) -> str:
-    """Internal nodes, then one node per leaf that loops onto itself (threshold +inf)."""
-    n = stage.feature.size
+@dataclass(frozen=True)
+class PreorderTrees:
+    """Nodes of all trees in depth-first pre-order, leaves inline: the left child of internal
+    node ``k`` is ``k + 1``; ``feature < 0`` marks a leaf, whose ``threshold`` holds its value."""
 
-    def child(c: int) -> int:
-        return int(c) if c >= 0 else n + int(~c)
+    feature: np.ndarray
+    threshold: np.ndarray
+    right: np.ndarray
+    roots: np.ndarray
+    missing_type: np.ndarray
+    default_left: np.ndarray
 
+
+def preorder_trees(stage: TreeEnsemble) -> PreorderTrees:
+    """The layout every generated walker uses (C and Fortran), built from the plan's arrays."""
+    feature: list[int] = []
+    threshold: list[float] = []
+    right: list[int] = []
+    missing: list[int] = []
+    default_left: list[bool] = []
+    mt = stage.missing_type if stage.missing_type.size else np.zeros(stage.feature.size, np.int8)
+    dl = stage.default_left if stage.default_left.size else np.ones(stage.feature.size, bool)
+
+    def emit(k: int) -> int:
+        me = len(feature)
+        feature.append(-1 if k < 0 else int(stage.feature[k]))
+        threshold.append(float(stage.leaf_value[~k]) if k < 0 else float(stage.threshold[k]))
+        right.append(me)
+        missing.append(0 if k < 0 else int(mt[k]))
+        default_left.append(True if k < 0 else bool(dl[k]))
+        if k >= 0:
+            emit(int(stage.left[k]))  # lands at me + 1
+            right[me] = emit(int(stage.right[k]))
+        return me
+
+    roots = [emit(int(r)) for r in stage.roots]
+    return PreorderTrees(
+        feature=np.asarray(feature, dtype=np.int64),
+        threshold=np.asarray(threshold, dtype=np.float64),
+        right=np.asarray(right, dtype=np.int64),
+        roots=np.asarray(roots, dtype=np.int64),
+        missing_type=np.asarray(missing, dtype=np.int8),
+        default_left=np.asarray(default_left, dtype=bool),
+    )
+
+
+def _node_array(name: str, trees: PreorderTrees) -> str:
     rows = [
-        f"{{{c_literal(float(t))}, {int(f)}, {{{child(lo)}, {child(hi)}}}}}"
-        for t, f, lo, hi in zip(
-            stage.threshold, stage.feature, stage.left, stage.right, strict=True
-        )
+        f"{{{c_literal(float(t))}, {int(f)}, {int(r)}}}"
+        for t, f, r in zip(trees.threshold, trees.feature, trees.right, strict=True)
     ]
-    rows += [f"{{HUGE_VAL, 0, {{{n + j}, {n + j}}}}}" for j in range(stage.leaf_value.size)]
     body = ",\n        ".join(rows)
     return f"    static const nulearn_node_ {name}[{len(rows)}] = {{\n        {body}\n    }};\n"
-
-
-def tree_depths(stage: TreeEnsemble) -> np.ndarray:
-    """Longest path (internal nodes passed) of every tree."""
-    depth = np.zeros(stage.n_trees, dtype=np.int64)
-    for t, root in enumerate(stage.roots):
-        stack = [(int(root), 0)]
-        while stack:
-            k, d = stack.pop()
-            if k < 0:
-                depth[t] = max(depth[t], d)
-            else:
-                stack += [(int(stage.left[k]), d + 1), (int(stage.right[k]), d + 1)]
-    return depth
 
 
 def tree_ensemble_code(
@@ -162,18 +189,16 @@ def tree_ensemble_code(
     """Tree ensemble over a block of cells: ``(statics, per-cell lines, block lines)``.
 
     The per-cell lines store the cell's inputs in ``tin`` (row ``c`` of the block); the block
-    lines walk every tree for all ``nb`` cells of the block at once, a fixed number of steps
-    (the tree's depth; leaves loop onto themselves), innermost over cells, so that the walks of
-    different cells are independent and overlap (about 4x the speed of walking the trees cell
-    by cell, 2x that of an if-else chain per tree, on 1238 LightGBM trees), and leave
-    ``acc[c] = base + sum of the leaves`` in tree order.
+    lines walk one tree for every cell of the block, then the next tree, and leave ``acc[c] =
+    base + sum of the leaves`` in tree order. On the smooth fields of a simulation (the in-situ
+    example's final state, 1531 LightGBM trees) this is 3x faster than walking every tree for
+    one cell at a time and than a branch-free walk of fixed depth per tree; on cells in random
+    order the fixed-depth walk is 1.4x faster, and an if-else chain per tree was slower than
+    both and 17x slower to compile.
     """
-    n, k = stage.feature.size, len(cols)
-    statics = _node_array(f"NODE{s}", stage) + _double_array(f"LEAF{s}", stage.leaf_value)
-    roots = [int(r) if r >= 0 else n + int(~r) for r in stage.roots]
-    statics += _int_array(f"ROOT{s}", np.asarray(roots)) + _int_array(
-        f"DEPTH{s}", tree_depths(stage)
-    )
+    k = len(cols)
+    trees = preorder_trees(stage)
+    statics = _node_array(f"NODE{s}", trees) + _int_array(f"ROOT{s}", trees.roots)
     if stage.float32_inputs:  # scikit-learn compares float32(x) with double thresholds
         inputs = [f"(double)(float)({c})" for c in cols]
     elif stage.plain_missing:  # LightGBM reads NaN as 0.0 when a feature had no missing values
@@ -182,37 +207,35 @@ def tree_ensemble_code(
         inputs = list(cols)
     store = [f"        tin[c * {k} + {j}] = {value};" for j, value in enumerate(inputs)]
     if stage.plain_missing:
-        step = (
-            f"const nulearn_node_ *nd = &NODE{s}[q[c]];\n"
-            f"                    q[c] = nd->left_right[!(tin[c * {k} + nd->feature] <= nd->threshold)];"
-        )
+        step = "q = x[nd->feature] <= nd->threshold ? q + 1 : nd->right;"
     else:
-        missing = np.concatenate([stage.missing_type, np.zeros(stage.leaf_value.size, np.int8)])
-        dleft = np.concatenate([stage.default_left, np.ones(stage.leaf_value.size, bool)])
-        statics += _int_array(f"MISS{s}", missing, "int8_t")
-        statics += _int_array(f"DLEFT{s}", dleft.astype(np.int8), "int8_t")
+        statics += _int_array(f"MISS{s}", trees.missing_type, "int8_t")
+        statics += _int_array(f"DLEFT{s}", trees.default_left.astype(np.int8), "int8_t")
         step = (
-            f"const nulearn_node_ *nd = &NODE{s}[q[c]];\n"
-            f"                    const int mt = MISS{s}[q[c]];\n"
-            f"                    double v = tin[c * {k} + nd->feature];\n"
-            "                    int right;\n"
+            f"const int mt = MISS{s}[q];\n"
+            "                    double v = x[nd->feature];\n"
+            "                    int left;\n"
             "                    if (v != v && mt != 2) v = 0.0;\n"
             f"                    if ((mt == 1 && fabs(v) <= {c_literal(LIGHTGBM_ZERO)}) || (mt == 2 && v != v))\n"
-            f"                        right = !DLEFT{s}[q[c]];\n"
+            f"                        left = DLEFT{s}[q];\n"
             "                    else\n"
-            "                        right = !(v <= nd->threshold);\n"
-            "                    q[c] = nd->left_right[right];"
+            "                        left = v <= nd->threshold;\n"
+            "                    q = left ? q + 1 : nd->right;"
         )
     block = [
         f"        for (int c = 0; c < nb; ++c) acc[c] = {c_literal(float(stage.base))};",
         f"        for (int t = 0; t < {stage.n_trees}; ++t) {{",
-        f"            int32_t q[{TREE_BLOCK}];",
-        f"            for (int c = 0; c < nb; ++c) q[c] = ROOT{s}[t];",
-        f"            for (int d = 0; d < DEPTH{s}[t]; ++d)",
-        "                for (int c = 0; c < nb; ++c) {",
+        f"            const int32_t root = ROOT{s}[t];",
+        "            for (int c = 0; c < nb; ++c) {",
+        f"                const double *x = tin + c * {k};",
+        "                int32_t q = root;",
+        f"                const nulearn_node_ *nd = &NODE{s}[q];",
+        "                while (nd->feature >= 0) {",
         f"                    {step}",
+        f"                    nd = &NODE{s}[q];",
         "                }",
-        f"            for (int c = 0; c < nb; ++c) acc[c] += LEAF{s}[q[c] - {n}];",
+        "                acc[c] += nd->threshold; /* a leaf holds its value there */",
+        "            }",
         "        }",
     ]
     return statics, store, block

@@ -109,45 +109,34 @@ FORTRAN_EXPM1 = """\
 """
 
 
-#: cells walked through one tree together (as the C code, codegen_c_stages.TREE_BLOCK)
-TREE_BLOCK = 32
+#: cells walked through one tree before the next (as the C code, codegen_c_stages.TREE_BLOCK)
+TREE_BLOCK = 256
 
 
 def tree_ensemble_code(
     stage: TreeEnsemble, s: int, prev: str, width: int
 ) -> tuple[str, list[str], list[str], list[str]]:
-    """Tree ensemble over a block of cells, as the C code walks it: ``(module constants, local
-    declarations, per-cell lines storing the inputs in column c of tin, block lines leaving
-    acc(c) = base + the leaves in tree order)``. Leaves are nodes that loop onto themselves
-    (threshold +huge), so each tree takes a fixed number of steps, its depth."""
-    from nulearn.flavor.deploy.codegen_c_stages import tree_depths
+    """Tree ensemble over a block of cells, walked as the C code walks it (pre-order nodes, the
+    left child next, one tree for every cell of the block, then the next tree): ``(module
+    constants, local declarations, per-cell lines storing the inputs in column c of tin, block
+    lines leaving acc(c) = base + the leaves in tree order)``."""
+    from nulearn.flavor.deploy.codegen_c_stages import preorder_trees
 
-    n, m = stage.feature.size, stage.leaf_value.size
-
-    def child(c: np.ndarray) -> np.ndarray:
-        return np.where(c >= 0, c, n + ~c)
-
+    trees = preorder_trees(stage)
     i32 = "integer(c_int32_t)"
-    feature = np.concatenate([stage.feature, np.zeros(m, np.int64)])
-    threshold = np.concatenate([stage.threshold, np.full(m, np.finfo(np.float64).max)])
-    left = np.concatenate([child(stage.left), n + np.arange(m)])
-    right = np.concatenate([child(stage.right), n + np.arange(m)])
     consts = "".join(
         [
-            module_array(f"FEAT{s}", feature + 1, i32, lower=0),
-            module_array(f"THR{s}", threshold, "real(c_double)", lower=0),
-            module_array(f"LEFT{s}", left, i32, lower=0),
-            module_array(f"RIGHT{s}", right, i32, lower=0),
-            module_array(f"LEAF{s}", stage.leaf_value, "real(c_double)", lower=n),
-            module_array(f"ROOT{s}", child(stage.roots), i32),
-            module_array(f"DEPTH{s}", tree_depths(stage), i32),
+            module_array(f"FEAT{s}", trees.feature, i32, lower=0),
+            module_array(f"THR{s}", trees.threshold, "real(c_double)", lower=0),
+            module_array(f"RIGHT{s}", trees.right, i32, lower=0),
+            module_array(f"ROOT{s}", trees.roots, i32),
         ]
     )
     b = TREE_BLOCK
     decls = [
         f"    real(c_double) :: tin({width}, {b}), acc({b}), v",
-        f"    {i32} :: q({b})",
-        "    integer :: c, nb, t, d",
+        f"    {i32} :: q",
+        "    integer :: c, nb, t",
         "    integer(c_int64_t) :: i0",
     ]
     if stage.float32_inputs:  # scikit-learn compares float32(x) with double thresholds
@@ -158,37 +147,40 @@ def tree_ensemble_code(
         store = [f"        tin(:, c) = {prev}"]
     if stage.plain_missing:
         step = [
-            f"              q(c) = merge(LEFT{s}(q(c)), RIGHT{s}(q(c)), &",
-            f"                tin(FEAT{s}(q(c)), c) <= THR{s}(q(c)))",
+            f"            if (tin(FEAT{s}(q) + 1, c) <= THR{s}(q)) then",
+            "              q = q + 1",
+            "            else",
+            f"              q = RIGHT{s}(q)",
+            "            end if",
         ]
     else:
-        miss = np.concatenate([stage.missing_type, np.zeros(m, np.int8)])
-        dleft = np.concatenate([stage.default_left, np.ones(m, bool)]).astype(np.int64)
-        consts += module_array(f"MISS{s}", miss, i32, lower=0)
-        consts += module_array(f"DLEFT{s}", dleft, i32, lower=0)
+        consts += module_array(f"MISS{s}", trees.missing_type, i32, lower=0)
+        consts += module_array(f"DLEFT{s}", trees.default_left.astype(np.int64), i32, lower=0)
         decls.append("    logical :: go_left")
         step = [
-            f"              v = tin(FEAT{s}(q(c)), c)",
-            f"              if (v /= v .and. MISS{s}(q(c)) /= 2) v = 0.0_c_double",
-            f"              if ((MISS{s}(q(c)) == 1 .and. abs(v) <= {_lit(LIGHTGBM_ZERO)}) &",
-            f"                  .or. (MISS{s}(q(c)) == 2 .and. v /= v)) then",
-            f"                go_left = DLEFT{s}(q(c)) == 1",
-            "              else",
-            f"                go_left = v <= THR{s}(q(c))",
-            "              end if",
-            f"              q(c) = merge(LEFT{s}(q(c)), RIGHT{s}(q(c)), go_left)",
+            f"            v = tin(FEAT{s}(q) + 1, c)",
+            f"            if (v /= v .and. MISS{s}(q) /= 2) v = 0.0_c_double",
+            f"            if ((MISS{s}(q) == 1 .and. abs(v) <= {_lit(LIGHTGBM_ZERO)}) &",
+            f"                .or. (MISS{s}(q) == 2 .and. v /= v)) then",
+            f"              go_left = DLEFT{s}(q) == 1",
+            "            else",
+            f"              go_left = v <= THR{s}(q)",
+            "            end if",
+            "            if (go_left) then",
+            "              q = q + 1",
+            "            else",
+            f"              q = RIGHT{s}(q)",
+            "            end if",
         ]
     block = [
         f"      acc(1:nb) = {_lit(float(stage.base))}",
         f"      do t = 1, {stage.n_trees}",
-        f"        q(1:nb) = ROOT{s}(t)",
-        f"        do d = 1, DEPTH{s}(t)",
-        "          do c = 1, nb",
+        "        do c = 1, nb",
+        f"          q = ROOT{s}(t)",
+        f"          do while (FEAT{s}(q) >= 0)",
         *step,
         "          end do",
-        "        end do",
-        "        do c = 1, nb",
-        f"          acc(c) = acc(c) + LEAF{s}(q(c))",
+        f"          acc(c) = acc(c) + THR{s}(q)  ! a leaf holds its value there",
         "        end do",
         "      end do",
     ]

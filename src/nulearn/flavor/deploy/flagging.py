@@ -18,8 +18,8 @@ the first block, and a block is marked done only after its results are written a
 killed run therefore leaves a consistent file; the next run with the same arguments finds it,
 checks the provenance, and computes only the blocks not marked done.
 
-Backends: ``"c"`` (the generated C kernel, compiled once with gcc and cached; polynomial LR and
-MLPs), ``"onnx"`` (onnxruntime), ``"python"`` (the estimator itself); ``"auto"`` picks the first
+Backends: ``"c"`` (the generated C kernel, compiled once with gcc and cached; every model but
+KNN), ``"onnx"`` (onnxruntime), ``"python"`` (the estimator itself); ``"auto"`` picks the first
 that applies. Locally, ``threads`` blocks are evaluated at once (the kernels release the GIL);
 with ``dask`` set, blocks run on a Dask distributed cluster (workers open the snapshot
 themselves; the client writes the output), at most ``2 x workers`` blocks in flight.
@@ -41,7 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nulearn import __version__
-from nulearn.flavor.deploy.loading import DeployableModel, load_deployable
+from nulearn.flavor.deploy.loading import PLANNED_KINDS, DeployableModel, load_deployable
 from nulearn.flavor.deploy.raw_moments import ALL_SPECIES, species_for_features
 from nulearn.flavor.deploy.snapshot import grid_blocks
 from nulearn.flavor.deploy.snapshot_layout import MomentReader, mapping_keys, parse_selector
@@ -123,7 +123,7 @@ def make_kernel(model: DeployableModel, backend: str = "auto") -> tuple[Kernel, 
     if key in _KERNELS:
         return _KERNELS[key]
     result: tuple[Kernel, str] | None = None
-    if backend in ("auto", "c") and model.kind in ("poly_lr", "mlp"):
+    if backend in ("auto", "c") and model.kind in PLANNED_KINDS:
         from nulearn.flavor.deploy.toolchain import build_kernel, compiler_available
 
         if compiler_available("c"):
@@ -131,7 +131,9 @@ def make_kernel(model: DeployableModel, backend: str = "auto") -> tuple[Kernel, 
         elif backend == "c":
             raise ValueError("backend 'c' needs gcc on PATH (make system-deps)")
     elif backend == "c":
-        raise ValueError(f"backend 'c' supports the polynomial LR and the MLP, not {model.kind}")
+        raise ValueError(
+            f"backend 'c' supports {', '.join(PLANNED_KINDS)} models, not {model.kind}; use onnx"
+        )
     if result is None and backend in ("auto", "onnx"):
         from nulearn.flavor.deploy.onnx_export import OnnxKernel, export_onnx
         from nulearn.flavor.deploy.toolchain import kernel_cache_dir
