@@ -170,19 +170,31 @@ def _dense_code(stage: Dense, s: int, cols: list[str]) -> tuple[str, list[str], 
         else:
             body.append(f"        const double {cur}0 = {expr};")
         return "", body, [f"{cur}0"]
-    statics = _array(f"W{s}", stage.weight) + _array(f"B{s}", stage.bias)
     src = _as_array(cols, f"a{s}_in", body)
-    relu = (
-        f"\n            {cur}[j] = acc > 0.0 ? acc : 0.0;"
-        if stage.relu
-        else f"\n            {cur}[j] = acc;"
-    )
     body.append(f"        double {cur}[{n_out}];")
+    if n_out == 1:  # one long dot product (support vectors)
+        statics = _array(f"W{s}", stage.weight) + _array(f"B{s}", stage.bias)
+        body.append(
+            f"        {{ double acc = B{s}[0];\n"
+            f"          for (int k = 0; k < {n_in}; ++k) acc += W{s}[k] * {src}[k];\n"
+            f"          {cur}[0] = {'acc > 0.0 ? acc : 0.0' if stage.relu else 'acc'}; }}"
+        )
+        return statics, body, [f"{cur}[0]"]
+    # a hidden layer: out += W[:, k] in_k for k in order, with the transposed weights, so that
+    # the loop over outputs vectorizes while every output still sums its terms in input order
+    # (a dot product per output cannot vectorize without reassociating, i.e. -ffast-math)
+    statics = _array(f"WT{s}", stage.weight.T) + _array(f"B{s}", stage.bias)
+    relu = (
+        f"\n        for (int j = 0; j < {n_out}; ++j) {cur}[j] = {cur}[j] > 0.0 ? {cur}[j] : 0.0;"
+        if stage.relu
+        else ""
+    )
     body.append(
-        f"        for (int j = 0; j < {n_out}; ++j) {{\n"
-        f"            double acc = B{s}[j];\n"
-        f"            for (int k = 0; k < {n_in}; ++k) acc += W{s}[j * {n_in} + k] * {src}[k];"
-        f"{relu}\n        }}"
+        f"        for (int j = 0; j < {n_out}; ++j) {cur}[j] = B{s}[j];\n"
+        f"        for (int k = 0; k < {n_in}; ++k) {{\n"
+        f"            const double xk = {src}[k];\n"
+        f"            for (int j = 0; j < {n_out}; ++j) {cur}[j] += WT{s}[k * {n_out} + j] * xk;\n"
+        f"        }}{relu}"
     )
     return statics, body, [f"{cur}[{j}]" for j in range(n_out)]
 

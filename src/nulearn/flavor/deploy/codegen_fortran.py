@@ -131,12 +131,14 @@ def _stages(
                     ]
                     body.append(f"      {cur}({j + 1}) = {_expr(terms)}")
             else:
-                # row j of the C-order (n_out, n_in) weights is W(j * n_in + 1 : (j + 1) * n_in)
-                consts.append(module_array(f"W{s}", stage.weight, "real(c_double)"))
+                # column k of the weights is WT((k - 1) * n_out + 1 : k * n_out): every output
+                # adds its terms in input order while the update over outputs vectorizes
+                consts.append(module_array(f"WT{s}", stage.weight.T, "real(c_double)"))
                 consts.append(module_array(f"B{s}", stage.bias, "real(c_double)"))
-                body.append(f"      do j = 1, {n_out}")
+                body.append(f"      {cur} = B{s}")
+                body.append(f"      do j = 1, {n_in}")
                 body.append(
-                    f"        {cur}(j) = B{s}(j) + dot_product(W{s}((j - 1) * {n_in} + 1:j * {n_in}), {prev})"
+                    f"        {cur} = {cur} + WT{s}((j - 1) * {n_out} + 1:j * {n_out}) * {prev}(j)"
                 )
                 body.append("      end do")
             if stage.relu:
