@@ -160,3 +160,5 @@ def evaluate_model(
     ev = evaluate_probabilities(y, p, threshold=threshold, name=name, label=display)
     ev.infer_seconds = infer
     return ev
+
+

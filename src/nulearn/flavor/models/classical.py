@@ -45,12 +45,7 @@ from nulearn.flavor.models.coordinates import (
 )
 from nulearn.ml.calibration import TemperatureScaling, sigmoid
 
-__all__ = [
-    "BoostedTreesClassifier",
-    "ELNMomentFeatures",
-    "RBFSVMClassifier",
-    "polynomial_logistic_regression",
-]
+__all__ = ["BoostedTreesClassifier", "ELNMomentFeatures", "RBFSVMClassifier", "polynomial_logistic_regression"]
 
 
 def polynomial_logistic_regression(
@@ -390,3 +385,5 @@ class BoostedTreesClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Labels, shape (n_samples,): ``classes_[1]`` where P >= 0.5."""
         return np.asarray(self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(np.intp)])
+
+

@@ -270,3 +270,5 @@ class GrowthMLPRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """Growth rate in units of sqrt(2) G_F n_nue; 0 where P(crossing) < 0.5. Shape (n_samples,)."""
         logit, log_rate = self._heads(X)
         return np.where(logit >= 0.0, 10.0**log_rate, 0.0)
+
+

@@ -45,21 +45,7 @@ from nulearn.flavor.physics.species import (
 )
 from nulearn.flavor.physics.validity import validate_moments
 
-__all__ = [
-    "DEFAULT_N_DIRECTIONS",
-    "ELN_FEATURES_3D",
-    "MIN_DIRECTED_FLUX",
-    "XLN_FEATURES_3D",
-    "canonical_flux_vectors",
-    "feature_names_3d",
-    "features_from_moments3d",
-    "fibonacci_sphere",
-    "flux_vector_columns",
-    "label_moments3d",
-    "maxent3d_log_distribution",
-    "random_rotations",
-    "rotate_moments3d",
-]
+__all__ = ["DEFAULT_N_DIRECTIONS", "ELN_FEATURES_3D", "MIN_DIRECTED_FLUX", "XLN_FEATURES_3D", "canonical_flux_vectors", "feature_names_3d", "features_from_moments3d", "fibonacci_sphere", "flux_vector_columns", "label_moments3d", "maxent3d_log_distribution", "random_rotations", "rotate_moments3d"]
 
 FloatArray = NDArray[np.float64]
 
@@ -323,3 +309,5 @@ def rotate_moments3d(frame: pd.DataFrame, rotations: ArrayLike) -> pd.DataFrame:
         v = frame[cols].to_numpy(dtype=np.float64)
         out[cols] = v @ rot.T if rot.ndim == 2 else np.einsum("nij,nj->ni", rot, v)
     return out
+
+

@@ -58,22 +58,7 @@ from nulearn.flavor.physics.species import ELN_FEATURES, XLN_FEATURES
 from nulearn.flavor.physics.transport.profile import SolverConfig
 from nulearn.ml.config import YAMLConfig
 
-__all__ = [
-    "PAPER_TABLES",
-    "PROFILE_CURVE_FRACTIONS",
-    "SHALLOW_DEPTH",
-    "STUDY_MODELS",
-    "StudyConfig",
-    "StudyResult",
-    "add_family_moments",
-    "artificial_training_sets",
-    "best_accuracy",
-    "build_study_model",
-    "error_budget",
-    "profile_learning_curve",
-    "radial_crossing_profile",
-    "run_study",
-]
+__all__ = ["PAPER_TABLES", "PROFILE_CURVE_FRACTIONS", "SHALLOW_DEPTH", "STUDY_MODELS", "StudyConfig", "StudyResult", "add_family_moments", "artificial_training_sets", "best_accuracy", "build_study_model", "error_budget", "profile_learning_curve", "radial_crossing_profile", "run_study"]
 
 #: Accuracies printed in arXiv:2310.03807 (Table I: artificial-trained models on their CCSN data;
 #: Table II: artificial + realistic training, realistic test; Table III: the same at r <~ 100 km).
