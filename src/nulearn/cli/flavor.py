@@ -172,9 +172,7 @@ _TEST_OPT = typer.Option(
     None, "--test-data", help="Test table; default: a stratified split of --data."
 )
 _CFG_OPT = typer.Option(
-    None,
-    "--config",
-    help="MLPConfig YAML (fields of nulearn.flavor.models.mlp.classifier.MLPConfig).",
+    None, "--config", help="MLPConfig YAML (fields of nulearn.flavor.models.mlp.classifier.MLPConfig)."
 )
 _FEAT_OPT = typer.Option(
     None, "--features", help="Comma-separated feature columns (default: the scheme's)."
