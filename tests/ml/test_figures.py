@@ -65,4 +65,3 @@ def test_confusion_and_embedding_figures() -> None:
     assert [ax.get_title() for ax in fig.axes] == ["m", "n"]
     emb = np.random.default_rng(0).normal(size=(6, 2))
     assert len(embedding_figure({"PCA": emb}, [0, 1, 0, 1, 0, 1], ["a", "b"]).axes) == 1
-

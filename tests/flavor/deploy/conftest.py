@@ -225,6 +225,49 @@ def tree3d_xln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _train("tree", True, tmp_path_factory.mktemp("tree3d_xln"), three_d=True)
 
 
+# -- every other model kind (1D moments): LightGBM, SVM, decision tree, KNN -------------------------
+#: small configurations: each trains in well under a second on the 1500 fixture cells
+TINY_GBT = {"max_rounds": 60, "num_leaves": 15, "early_stopping_rounds": 20}
+
+
+@pytest.fixture(scope="session")
+def gbt_xln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _train("gbt", True, tmp_path_factory.mktemp("gbt_xln"), config=TINY_GBT)
+
+
+@pytest.fixture(scope="session")
+def gbt_closure_xln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cfg = {**TINY_GBT, "closure_features": "maxent"}
+    return _train("gbt", True, tmp_path_factory.mktemp("gbt_closure_xln"), config=cfg)
+
+
+@pytest.fixture(scope="session")
+def gbt_closure_eln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cfg = {**TINY_GBT, "closure_features": "maxent"}
+    return _train("gbt", False, tmp_path_factory.mktemp("gbt_closure_eln"), config=cfg)
+
+
+@pytest.fixture(scope="session")
+def svm_exact_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _train("svm", True, tmp_path_factory.mktemp("svm_exact"))
+
+
+@pytest.fixture(scope="session")
+def svm_nystroem_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cfg = {"exact_max_samples": 500, "n_components": 80, "gamma": 10.0}
+    return _train("svm", True, tmp_path_factory.mktemp("svm_nystroem"), config=cfg)
+
+
+@pytest.fixture(scope="session")
+def tree_xln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _train("tree", True, tmp_path_factory.mktemp("tree_xln"))
+
+
+@pytest.fixture(scope="session")
+def knn_xln_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _train("knn", True, tmp_path_factory.mktemp("knn_xln"))
+
+
 @pytest.fixture(autouse=True)
 def _kernel_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

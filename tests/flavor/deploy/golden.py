@@ -10,8 +10,9 @@ import pytest
 from nulearn.flavor.deploy import INVALID_FLAG, evaluate_plan, export_model, load_deployable
 from nulearn.flavor.deploy.toolchain import build_kernel, compiler_available
 
-#: every target a model can be exported to (``plan``: the NumPy run of the deploy plan)
-TARGETS = ("plan", "c", "fortran", "onnx", "torchscript")
+#: every target a model can be exported to (``plan``: the NumPy run of the deploy plan;
+#: ``cxx``: the C header compiled as C++ by g++)
+TARGETS = ("plan", "c", "cxx", "fortran", "onnx", "torchscript")
 
 
 def run_target(
@@ -22,7 +23,7 @@ def run_target(
     if target == "plan":
         p, flag, _ = evaluate_plan(model.plan(), moments)
         return p, flag
-    if target in ("c", "fortran"):
+    if target in ("c", "cxx", "fortran"):
         if not compiler_available(target):
             pytest.skip(f"no {target} compiler (make system-deps)")
         # the session's kernel cache (conftest): a plan compiled once serves every test

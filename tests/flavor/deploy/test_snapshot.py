@@ -11,14 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nulearn.flavor.deploy.flagging import parse_dataset_mapping
 from nulearn.flavor.deploy.snapshot import (
     RAW_MOMENTS,
     grid_blocks,
-    open_moment_datasets,
-    parse_mapping,
     synthetic_moments,
     write_synthetic_snapshot,
 )
+from nulearn.flavor.deploy.snapshot_layout import MomentReader
 
 
 @settings(max_examples=40, deadline=None)
@@ -63,17 +63,17 @@ def test_synthetic_snapshot_has_stable_and_unstable_regions(tmp_path: Path) -> N
 
 
 def test_mapping_parsing_and_missing_dataset(tmp_path: Path) -> None:
-    assert parse_mapping(["n_nue=/fluid/n_e", "F_nue = fluid/F_e"]) == {
+    assert parse_dataset_mapping(["n_nue=/fluid/n_e", "F_nue = fluid/F_e"]) == {
         "n_nue": "/fluid/n_e",
         "F_nue": "/fluid/F_e",
     }
     with pytest.raises(ValueError, match="unknown quantity 'n_e'"):
-        parse_mapping(["n_e=/x"])
+        parse_dataset_mapping(["n_e=/x"])
     with pytest.raises(ValueError, match="QUANTITY=/path"):
-        parse_mapping(["n_nue"])
+        parse_dataset_mapping(["n_nue"])
     path = write_synthetic_snapshot(tmp_path / "s.h5", (4,))
     with h5py.File(path) as h5:
-        with pytest.raises(ValueError, match=r"(?s)no dataset '/n_e'.*/n_nuebar \(4,\)"):
-            open_moment_datasets(h5, ["n_nue", "n_nuebar"], {"n_nue": "/n_e"})
+        with pytest.raises(ValueError, match=r"no dataset '/n_e' for n_nue.*/n_nuebar \(4,\)"):
+            MomentReader(h5, ["n_nue", "n_nuebar"], {"n_nue": "/n_e"})
     with pytest.raises(ValueError, match="shape"):
         write_synthetic_snapshot(tmp_path / "bad.h5", (2, 2, 2, 2))

@@ -30,7 +30,9 @@ def export_cmd(
     from nulearn.flavor.deploy.export import export_model
 
     try:
-        res = export_model(model_dir, fmt.value, out, name=name, precision=precision.value)
+        res = export_model(
+            model_dir, fmt.value, out, name=name, precision=precision.value, measure=True
+        )
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
     what = (
@@ -41,6 +43,7 @@ def export_cmd(
     typer.echo(
         f"wrote {res.path} ({res.fmt}, {res.kind}); {what}; raw moments in order: {', '.join(res.raw_names)}"
     )
+    typer.echo(res.speed)
 
 
 @app.command("flag")
@@ -55,7 +58,9 @@ def flag_cmd(
     map_: list[str] = typer.Option(
         [],
         "--map",
-        help="Dataset for a raw moment, e.g. n_nue=/fluid/n_e or flux_x_nue=/m1/Fx_e (repeatable).",
+        help="Dataset for a quantity (repeatable): n_nue=/fluid/n_e, n_nue=/M1/N[...,0], "
+        "'n_nue=/M1/E[...,0,:];groups=-1;energies=/M1/egroup' (energy groups), "
+        "flux_nue=/M1/F[...,0,:] (flux vector: F = |flux| / n, or 3D components).",
     ),
     chunk_cells: int = typer.Option(
         1 << 22, "--chunk-cells", min=1, help="Cells per block (bounds memory)."

@@ -31,7 +31,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nulearn.flavor.deploy.plan import Coordinates, Dense, DeployPlan, Polynomial, Standardize
+from nulearn.flavor.deploy.plan import (
+    Coordinates,
+    Dense,
+    DeployPlan,
+    MomentFeatures,
+    Polynomial,
+    RBFKernel,
+    RoundToFloat32,
+    Standardize,
+    TreeEnsemble,
+)
 from nulearn.flavor.deploy.raw_moments import MIN_DIRECTED_FLUX, FeatureOp, moment_program
 
 __all__ = ["c_function_name", "c_literal", "generate_c_header", "lepton_sums"]
@@ -95,8 +105,8 @@ def _array(name: str, values: np.ndarray) -> str:
     return f"    static const double {name}[{len(flat)}] = {{\n        {body}\n    }};\n"
 
 
-def _monomial(powers: np.ndarray, prev: str) -> str:
-    factors = [f"{prev}{i}" for i, p in enumerate(powers) for _ in range(int(p))]
+def _monomial(powers: np.ndarray, cols: list[str]) -> str:
+    factors = [cols[i] for i, p in enumerate(powers) for _ in range(int(p))]
     return " * ".join(factors) if factors else "1.0"
 
 
@@ -118,15 +128,15 @@ def lepton_sums(stage: Coordinates, name: Callable[[int], str], one: str) -> tup
     return g0, g1
 
 
-def _coordinates_code(stage: Coordinates, prev: str, cur: str) -> list[str]:
+def _coordinates_code(stage: Coordinates, cols: list[str], cur: str) -> list[str]:
     """Physical coordinates: log ratios, artanh F, F (+ g0, g1, g1 / (|g0| + softening))."""
     r, m = stage.ratio_columns, stage.n_in - stage.ratio_columns
-    lines = [f"        const double {cur}{i} = log({prev}{i});" for i in range(r)]
-    lines += [f"        const double {cur}{r + k} = atanh({prev}{r + k});" for k in range(m)]
-    lines += [f"        const double {cur}{r + m + k} = {prev}{r + k};" for k in range(m)]
+    lines = [f"        const double {cur}{i} = log({cols[i]});" for i in range(r)]
+    lines += [f"        const double {cur}{r + k} = atanh({cols[r + k]});" for k in range(m)]
+    lines += [f"        const double {cur}{r + m + k} = {cols[r + k]};" for k in range(m)]
     if stage.lepton_terms:
         j = r + 2 * m
-        g0, g1 = lepton_sums(stage, lambda i: f"{prev}{i}", "1.0")
+        g0, g1 = lepton_sums(stage, lambda i: cols[i], "1.0")
         lines += [
             f"        const double {cur}{j} = {g0}; /* g0 */",
             f"        const double {cur}{j + 1} = {g1}; /* g1 */",
@@ -136,68 +146,127 @@ def _coordinates_code(stage: Coordinates, prev: str, cur: str) -> list[str]:
     return lines
 
 
-def _stage_code(plan: DeployPlan) -> tuple[str, str, str]:
-    """(static arrays, loop-body code, final logit expression)."""
+def _as_array(cols: list[str], name: str, body: list[str]) -> str:
+    """An array holding the columns: the array they already index, or a new local one."""
+    base = cols[0].split("[")[0]
+    if all(c == f"{base}[{j}]" for j, c in enumerate(cols)):
+        return base
+    body.append(f"        const double {name}[{len(cols)}] = {{{', '.join(cols)}}};")
+    return name
+
+
+def _dense_code(stage: Dense, s: int, cols: list[str]) -> tuple[str, list[str], list[str]]:
+    cur = f"h{s}_"
+    n_out, n_in = stage.weight.shape
+    body: list[str] = []
+    if n_out == 1 and n_in <= _UNROLL_LIMIT:
+        terms = [c_literal(float(stage.bias[0]))] + [
+            f"{c_literal(float(stage.weight[0, k]))} * {cols[k]}" for k in range(n_in)
+        ]
+        expr = "\n            + ".join(terms)
+        if stage.relu:
+            body.append(f"        double {cur}0 = {expr};")
+            body.append(f"        {cur}0 = {cur}0 > 0.0 ? {cur}0 : 0.0;")
+        else:
+            body.append(f"        const double {cur}0 = {expr};")
+        return "", body, [f"{cur}0"]
+    src = _as_array(cols, f"a{s}_in", body)
+    body.append(f"        double {cur}[{n_out}];")
+    if n_out == 1:  # one long dot product (support vectors)
+        statics = _array(f"W{s}", stage.weight) + _array(f"B{s}", stage.bias)
+        body.append(
+            f"        {{ double acc = B{s}[0];\n"
+            f"          for (int k = 0; k < {n_in}; ++k) acc += W{s}[k] * {src}[k];\n"
+            f"          {cur}[0] = {'acc > 0.0 ? acc : 0.0' if stage.relu else 'acc'}; }}"
+        )
+        return statics, body, [f"{cur}[0]"]
+    # a hidden layer: out += W[:, k] in_k for k in order, with the transposed weights, so that
+    # the loop over outputs vectorizes while every output still sums its terms in input order
+    # (a dot product per output cannot vectorize without reassociating, i.e. -ffast-math)
+    statics = _array(f"WT{s}", stage.weight.T) + _array(f"B{s}", stage.bias)
+    relu = (
+        f"\n        for (int j = 0; j < {n_out}; ++j) {cur}[j] = {cur}[j] > 0.0 ? {cur}[j] : 0.0;"
+        if stage.relu
+        else ""
+    )
+    body.append(
+        f"        for (int j = 0; j < {n_out}; ++j) {cur}[j] = B{s}[j];\n"
+        f"        for (int k = 0; k < {n_in}; ++k) {{\n"
+        f"            const double xk = {src}[k];\n"
+        f"            for (int j = 0; j < {n_out}; ++j) {cur}[j] += WT{s}[k * {n_out} + j] * xk;\n"
+        f"        }}{relu}"
+    )
+    return statics, body, [f"{cur}[{j}]" for j in range(n_out)]
+
+
+def _stage_code(plan: DeployPlan) -> tuple[str, str, str, tuple[list[str], list[str]] | None]:
+    """(static arrays, loop-body code, final output expression, tree parts).
+
+    Each stage reads the C expressions of its input columns (``cols``: scalars ``x0``, ... or
+    elements of an array) and yields those of its outputs. A tree ensemble (last stage only)
+    returns ``(per-cell lines, block lines)`` as tree parts instead, and ``acc[c]`` as output.
+    """
+    from nulearn.flavor.deploy.codegen_c_stages import (
+        moment_features_code,
+        rbf_kernel_code,
+        tree_ensemble_code,
+    )
+
     statics: list[str] = []
     body: list[str] = []
-    width = len(plan.feature_names)
-    prev = "x"
+    cols = [f"x{j}" for j in range(len(plan.feature_names))]
     for s, stage in enumerate(plan.stages):
         cur = f"h{s}_"
         if isinstance(stage, Coordinates):
-            body.extend(_coordinates_code(stage, prev, cur))
+            body.extend(_coordinates_code(stage, cols, cur))
+            cols = [f"{cur}{j}" for j in range(stage.n_out)]
         elif isinstance(stage, Standardize):
-            for i in range(width):
+            for i, col in enumerate(cols):
                 inv = c_literal(1.0 / float(stage.scale[i]))
                 body.append(
-                    f"        const double {cur}{i} = ({prev}{i} - {c_literal(float(stage.mean[i]))}) * {inv};"
+                    f"        const double {cur}{i} = ({col} - {c_literal(float(stage.mean[i]))}) * {inv};"
                 )
+            cols = [f"{cur}{j}" for j in range(len(cols))]
         elif isinstance(stage, Polynomial):
             for j, row in enumerate(stage.powers):
-                body.append(f"        const double {cur}{j} = {_monomial(row, prev)};")
-        elif isinstance(stage, Dense):
-            n_out, n_in = stage.weight.shape
-            if n_out == 1 and n_in <= _UNROLL_LIMIT:
-                for j in range(n_out):
-                    terms = [c_literal(float(stage.bias[j]))] + [
-                        f"{c_literal(float(stage.weight[j, k]))} * {prev}{k}" for k in range(n_in)
-                    ]
-                    expr = "\n            + ".join(terms)
-                    if stage.relu:
-                        body.append(f"        double {cur}{j} = {expr};")
-                        body.append(f"        {cur}{j} = {cur}{j} > 0.0 ? {cur}{j} : 0.0;")
-                    else:
-                        body.append(f"        const double {cur}{j} = {expr};")
+                body.append(f"        const double {cur}{j} = {_monomial(row, cols)};")
+            cols = [f"{cur}{j}" for j in range(stage.n_out)]
+        elif isinstance(stage, RoundToFloat32):
+            src = _as_array(cols, f"a{s}_in", body)
+            body.append(f"        double {cur}[{len(cols)}];")
+            body.append(
+                f"        for (int j = 0; j < {len(cols)}; ++j) {cur}[j] = (double)(float){src}[j];"
+            )
+            cols = [f"{cur}[{j}]" for j in range(len(cols))]
+        else:
+            if isinstance(stage, Dense):
+                emitted = _dense_code(stage, s, cols)
+            elif isinstance(stage, TreeEnsemble):
+                if s != len(plan.stages) - 1:
+                    raise ValueError("a tree ensemble must be the last stage of a plan")
+                tree_statics, store, block = tree_ensemble_code(stage, s, cols)
+                statics.append(tree_statics)
+                return "".join(statics), "\n".join(body), "acc[c]", (store, block)
+            elif isinstance(stage, RBFKernel):
+                emitted = rbf_kernel_code(stage, s, cols)
+            elif isinstance(stage, MomentFeatures):
+                emitted = moment_features_code(stage, s, cols)
             else:
-                statics.append(_array(f"W{s}", stage.weight))
-                statics.append(_array(f"B{s}", stage.bias))
-                src = f"a{s}_in"
-                body.append(f"        double {src}[{n_in}], {cur}[{n_out}];")
-                body.extend(f"        {src}[{k}] = {prev}{k};" for k in range(n_in))
-                relu = (
-                    f"\n            {cur}[j] = acc > 0.0 ? acc : 0.0;"
-                    if stage.relu
-                    else f"\n            {cur}[j] = acc;"
-                )
-                body.append(
-                    f"        for (int j = 0; j < {n_out}; ++j) {{\n"
-                    f"            double acc = B{s}[j];\n"
-                    f"            for (int k = 0; k < {n_in}; ++k) acc += W{s}[j * {n_in} + k] * {src}[k];"
-                    f"{relu}\n        }}"
-                )
-                # expose as scalars for the next stage
-                body.extend(f"        const double {cur}{j} = {cur}[{j}];" for j in range(n_out))
-        width = stage.n_out
-        prev = cur
-    if width != 1:
-        raise ValueError(f"the last stage must give one logit, got {width} outputs")
-    return "".join(statics), "\n".join(body), f"{prev}0"
+                raise ValueError(f"stage {type(stage).__name__} has no C generator")
+            statics.append(emitted[0])
+            body.extend(emitted[1])
+            cols = emitted[2]
+    if len(cols) != 1:
+        raise ValueError(f"the last stage must give one output, got {len(cols)}")
+    return "".join(statics), "\n".join(body), cols[0], None
 
 
 def _calibration_code(plan: DeployPlan) -> tuple[str, str]:
     cal = plan.calibration
     if cal.kind == "none":
         return "", "        double p = 1.0 / (1.0 + nulearn_exp_(-z));"
+    if cal.kind == "identity":
+        return "", "        double p = z;"
     clip = ""
     if cal.kind in ("temperature", "platt"):
         lo = c_literal(cal.logit_min) if math.isfinite(cal.logit_min) else "-HUGE_VAL"
@@ -250,6 +319,43 @@ def _feature_op_code(op: FeatureOp) -> list[str]:
     ]
 
 
+def _blocked_loop(
+    cell: str, tree: tuple[list[str], list[str]], finish: str, width: int, domain: bool
+) -> str:
+    """Cell loop of a plan ending in a tree ensemble: per block of cells, features first, then
+    the trees for the whole block, then calibration and flags
+    (:func:`~nulearn.flavor.deploy.codegen_c_stages.tree_ensemble_code`)."""
+    from textwrap import indent
+
+    from nulearn.flavor.deploy.codegen_c_stages import TREE_BLOCK
+
+    store, block = tree
+    keep = ["valid_b[c] = valid;"] + (["inside_b[c] = inside;"] if domain else [])
+    restore = ["const int valid = valid_b[c];"] + (
+        ["const int inside = inside_b[c];"] if domain else []
+    )
+    pad = "        "
+    first = "\n".join([cell, *store, *(pad + line for line in keep)])
+    last = "\n".join([*(pad + line for line in restore), pad + "const double z = acc[c];", finish])
+    b = TREE_BLOCK
+    return (
+        f"    for (int64_t i0 = 0; i0 < n_cells; i0 += {b}) {{\n"
+        f"        const int nb = n_cells - i0 < {b} ? (int)(n_cells - i0) : {b};\n"
+        f"        double tin[{b} * {width}], acc[{b}];\n"
+        f"        int valid_b[{b}]{f', inside_b[{b}]' if domain else ''};\n"
+        "        for (int c = 0; c < nb; ++c) {\n"
+        "            const int64_t i = i0 + c;\n"
+        f"{indent(first, '    ')}\n"
+        "        }\n"
+        f"{chr(10).join(block)}\n"
+        "        for (int c = 0; c < nb; ++c) {\n"
+        "            const int64_t i = i0 + c;\n"
+        f"{indent(last, '    ')}\n"
+        "        }\n"
+        "    }"
+    )
+
+
 def generate_c_header(plan: DeployPlan) -> str:
     """C99 header source (also valid C++) implementing ``plan``; see the module docstring."""
     program = moment_program(plan.feature_names)
@@ -267,9 +373,43 @@ def generate_c_header(plan: DeployPlan) -> str:
         f"        const double x{j} = v_{name}; /* {name} */"
         for j, name in enumerate(program.features)
     ]
-    statics, body, logit = _stage_code(plan)
+    statics, body, logit, tree = _stage_code(plan)
     cal_statics, cal_code = _calibration_code(plan)
     op = ">=" if plan.threshold_inclusive else ">"
+    decision = f"(int8_t)(p {op} {c_literal(plan.threshold)})"
+    domain_doc = ""
+    if plan.domain is not None:
+        bounds = []
+        for j, (lo, hi) in enumerate(zip(plan.domain.lower, plan.domain.upper, strict=True)):
+            if math.isfinite(lo):
+                bounds.append(f"(x{j} >= {c_literal(float(lo))})")
+            if math.isfinite(hi):
+                bounds.append(f"(x{j} <= {c_literal(float(hi))})")
+        inside = " & ".join(bounds) or "1"
+        feats.append(f"        const int inside = {inside};")
+        decision = f"(inside ? {decision} : (int8_t){plan.domain.flag})"
+        domain_doc = f" *   flag {plan.domain.flag}: valid input outside the training domain of the features\n"
+    cell = "\n".join(
+        [loads, ops, f"        const int valid =\n            {checks};", *feats, body]
+    )
+    finish = (
+        f"{cal_code}\n"
+        "        p_crossing[i] = valid ? p : NAN;\n"
+        f"        flag[i] = valid ? {decision} : (int8_t)-1;"
+    )
+    if tree is None:
+        loop = (
+            "    for (int64_t i = 0; i < n_cells; ++i) {\n"
+            f"{cell}\n        const double z = {logit};\n{finish}\n    }}"
+        )
+    else:
+        loop = _blocked_loop(cell, tree, finish, len(tree[0]), plan.domain is not None)
+    stage_types = {type(stage) for stage in plan.stages}
+    helpers = ""
+    if stage_types & {TreeEnsemble, MomentFeatures}:
+        from nulearn.flavor.deploy.codegen_c_stages import C_HELPERS
+
+        helpers = "\n" + C_HELPERS
     doc_args = "\n".join(f" *   {r}: raw moment, shape (n_cells,)" for r in raw)
     if program.dimension == 3:
         moment_doc = (
@@ -293,7 +433,7 @@ def generate_c_header(plan: DeployPlan) -> str:
  *   n_cells: number of cells
  *   p_crossing: out, calibrated probability of an ELN crossing (NaN for invalid cells)
  *   flag: out, 1 = crossing, 0 = none, -1 = invalid input ({invalid})
- * Densities may be in any unit (only ratios to n_nue enter).
+{domain_doc} * Densities may be in any unit (only ratios to n_nue enter).
 {moment_doc}
  */
 #ifndef {guard}
@@ -326,25 +466,14 @@ extern "C" {{
 #ifndef NULEARN_EXP_DEFINED
 #define NULEARN_EXP_DEFINED
 {_EXP_HELPER}#endif
-
+{helpers}
 NULEARN_VECTORIZE NULEARN_API void {fn}(
     {args},
     int64_t n_cells,
     double *NULEARN_RESTRICT p_crossing,
     int8_t *NULEARN_RESTRICT flag)
 {{
-{statics}{cal_statics}    for (int64_t i = 0; i < n_cells; ++i) {{
-{loads}
-{ops}
-        const int valid =
-            {checks};
-{chr(10).join(feats)}
-{body}
-        const double z = {logit};
-{cal_code}
-        p_crossing[i] = valid ? p : NAN;
-        flag[i] = valid ? (int8_t)(p {op} {c_literal(plan.threshold)}) : (int8_t)-1;
-    }}
+{statics}{cal_statics}{loop}
 }}
 
 #ifdef __cplusplus

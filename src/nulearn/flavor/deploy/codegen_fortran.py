@@ -16,58 +16,26 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from nulearn.flavor.deploy.codegen_c import lepton_sums
-from nulearn.flavor.deploy.plan import Coordinates, Dense, DeployPlan, Polynomial, Standardize
+from nulearn.flavor.deploy.fortran_arrays import fortran_literal, module_array
+from nulearn.flavor.deploy.fortran_arrays import lit as _lit
+from nulearn.flavor.deploy.fortran_arrays import wrap as _wrap
+from nulearn.flavor.deploy.plan import (
+    Coordinates,
+    Dense,
+    DeployPlan,
+    MomentFeatures,
+    Polynomial,
+    RBFKernel,
+    RoundToFloat32,
+    Standardize,
+    TreeEnsemble,
+)
 from nulearn.flavor.deploy.raw_moments import MIN_DIRECTED_FLUX, FeatureOp, moment_program
 
 __all__ = ["fortran_literal", "generate_fortran_module"]
 
 _UNROLL_LIMIT = 256
-_CHUNK = 400  # values per array-constructor chunk (keeps continuation lines under the 255 limit)
-
-
-def fortran_literal(value: float) -> str:
-    """Exact double-precision Fortran literal, e.g. ``1.5000000000000000d+00``."""
-    if not math.isfinite(value):
-        raise ValueError(f"model parameter is not finite: {value!r}")
-    return f"{value:.17e}".replace("e", "d")
-
-
-def _lit(value: float) -> str:
-    """Literal safe inside an expression (negative values parenthesized)."""
-    text = fortran_literal(value)
-    return f"({text})" if text.startswith("-") else text
-
-
-def _wrap(prefix: str, items: list[str], sep: str = ", ", per_line: int = 3) -> str:
-    lines = [sep.join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
-    return prefix + (sep.rstrip() + " &\n      ").join(lines)
-
-
-def _parameter_array(name: str, values: np.ndarray, shape: tuple[int, ...]) -> str:
-    """Named constant of ``shape`` (Fortran order) built from chunks of literals."""
-    flat = [fortran_literal(float(v)) for v in np.asarray(values, dtype=np.float64).ravel()]
-    decls = []
-    parts = []
-    for c, start in enumerate(range(0, len(flat), _CHUNK)):
-        chunk = flat[start : start + _CHUNK]
-        part = f"{name}_{c}"
-        parts.append(part)
-        decls.append(
-            _wrap(f"  real(c_double), parameter :: {part}({len(chunk)}) = [ &\n      ", chunk)
-            + " ]\n"
-        )
-    dims = ", ".join(str(d) for d in shape)
-    joined = ", ".join(parts)
-    if len(shape) == 1:
-        decls.append(f"  real(c_double), parameter :: {name}({dims}) = [{joined}]\n")
-    else:
-        decls.append(
-            f"  real(c_double), parameter :: {name}({dims}) = reshape([{joined}], [{dims}])\n"
-        )
-    return "".join(decls)
 
 
 def _continued(expr: str) -> str:
@@ -97,8 +65,14 @@ def _coordinates_code(stage: Coordinates, prev: str, cur: str) -> list[str]:
     return lines
 
 
-def _stages(plan: DeployPlan) -> tuple[str, list[str], list[str], str]:
-    """(module constants, local declarations, loop body, logit variable)."""
+def _stages(
+    plan: DeployPlan,
+) -> tuple[str, list[str], list[str], str, tuple[list[str], list[str]] | None]:
+    """(module constants, local declarations, loop body, logit variable, tree parts).
+
+    A tree ensemble (last stage only) gives ``(per-cell lines, block lines)`` as tree parts and
+    ``acc(c)`` as the logit (see :func:`generate_fortran_module`).
+    """
     consts: list[str] = []
     decls: list[str] = []
     body: list[str] = []
@@ -121,6 +95,33 @@ def _stages(plan: DeployPlan) -> tuple[str, list[str], list[str], str]:
                 body.append(
                     f"      {cur}({j + 1}) = {' * '.join(factors) if factors else '1.0_c_double'}"
                 )
+        elif isinstance(stage, RoundToFloat32):
+            body.append(f"      {cur} = real(real({prev}, c_float), c_double)")
+        elif isinstance(stage, (TreeEnsemble, RBFKernel, MomentFeatures)):
+            from nulearn.flavor.deploy import codegen_fortran_stages as fs
+
+            if isinstance(stage, TreeEnsemble):
+                if s != len(plan.stages) - 1:
+                    raise ValueError("a tree ensemble must be the last stage of a plan")
+                tree_consts, tree_decls, store, block = fs.tree_ensemble_code(stage, s, prev, width)
+                decls.pop()  # the stage's output is acc(c), not an array h<s>_
+                return (
+                    "".join([*consts, tree_consts]),
+                    decls + tree_decls,
+                    body,
+                    "acc(c)",
+                    (
+                        store,
+                        block,
+                    ),
+                )
+            if isinstance(stage, RBFKernel):
+                emitted = fs.rbf_kernel_code(stage, s, prev, cur)
+            else:
+                emitted = fs.moment_features_code(stage, s, prev, cur)
+            consts.append(emitted[0])
+            decls.extend(emitted[1])
+            body.extend(emitted[2])
         elif isinstance(stage, Dense):
             n_out, n_in = stage.weight.shape
             if n_out == 1 and n_in <= _UNROLL_LIMIT:
@@ -130,11 +131,15 @@ def _stages(plan: DeployPlan) -> tuple[str, list[str], list[str], str]:
                     ]
                     body.append(f"      {cur}({j + 1}) = {_expr(terms)}")
             else:
-                # W stored as (n_in, n_out) in Fortran order = the C-order (n_out, n_in) array
-                consts.append(_parameter_array(f"W{s}", stage.weight, (n_in, n_out)))
-                consts.append(_parameter_array(f"B{s}", stage.bias, (n_out,)))
-                body.append(f"      do j = 1, {n_out}")
-                body.append(f"        {cur}(j) = B{s}(j) + dot_product(W{s}(:, j), {prev})")
+                # column k of the weights is WT((k - 1) * n_out + 1 : k * n_out): every output
+                # adds its terms in input order while the update over outputs vectorizes
+                consts.append(module_array(f"WT{s}", stage.weight.T, "real(c_double)"))
+                consts.append(module_array(f"B{s}", stage.bias, "real(c_double)"))
+                body.append(f"      {cur} = B{s}")
+                body.append(f"      do j = 1, {n_in}")
+                body.append(
+                    f"        {cur} = {cur} + WT{s}((j - 1) * {n_out} + 1:j * {n_out}) * {prev}(j)"
+                )
                 body.append("      end do")
             if stage.relu:
                 body.append(f"      {cur} = max({cur}, 0.0_c_double)")
@@ -142,7 +147,10 @@ def _stages(plan: DeployPlan) -> tuple[str, list[str], list[str], str]:
         prev = cur
     if width != 1:
         raise ValueError(f"the last stage must give one logit, got {width} outputs")
-    return "".join(consts), decls, body, f"{prev}(1)"
+    if any(isinstance(stage, RBFKernel) for stage in plan.stages):  # kernel distances
+        decls.append("    integer :: ii")
+        decls.append("    real(c_double) :: d2, dd")
+    return "".join(consts), decls, body, f"{prev}(1)", None
 
 
 def _calibration(plan: DeployPlan) -> tuple[str, list[str]]:
@@ -150,6 +158,8 @@ def _calibration(plan: DeployPlan) -> tuple[str, list[str]]:
     sig = "      p = 1.0_c_double / (1.0_c_double + exp(-{arg}))"
     if cal.kind == "none":
         return "", [sig.format(arg="z")]
+    if cal.kind == "identity":
+        return "", ["      p = z"]
     clip: list[str] = []
     if cal.kind in ("temperature", "platt"):
         lo = _lit(cal.logit_min) if math.isfinite(cal.logit_min) else "-huge(1.0_c_double)"
@@ -160,7 +170,9 @@ def _calibration(plan: DeployPlan) -> tuple[str, list[str]]:
     if cal.kind == "platt":
         return "", [*clip, sig.format(arg=f"({_lit(cal.a)} * z + {_lit(cal.b)})")]
     k = cal.x.size
-    consts = _parameter_array("ISO_X", cal.x, (k,)) + _parameter_array("ISO_Y", cal.y, (k,))
+    consts = module_array("ISO_X", cal.x, "real(c_double)") + module_array(
+        "ISO_Y", cal.y, "real(c_double)"
+    )
     code = [
         sig.format(arg="z"),
         "      ! isotonic calibrator: piecewise-linear through the knots, clipped at the ends",
@@ -217,7 +229,7 @@ def generate_fortran_module(plan: DeployPlan) -> str:
         + ", &\n      n_cells, p_crossing, flag"
     )
     arg_doc = ", ".join([*raw, "n_cells", "p_crossing", "flag"])
-    consts, decls, body, logit = _stages(plan)
+    consts, decls, body, logit, tree = _stages(plan)
     cal_consts, cal_code = _calibration(plan)
     checks = []
     for n, f in program.checks:
@@ -236,6 +248,76 @@ def generate_fortran_module(plan: DeployPlan) -> str:
     raw_decl = "\n".join(f"    real(c_double), intent(in) :: {r}(n_cells)" for r in raw)
     iso_locals = "    integer :: lo, hi, mid\n" if plan.calibration.kind == "isotonic" else ""
     nl = "\n"
+    decision = [
+        f"        if (p {op} {_lit(plan.threshold)}) then",
+        "          flag(i) = 1_c_int8_t",
+        "        else",
+        "          flag(i) = 0_c_int8_t",
+        "        end if",
+    ]
+    domain_doc = ""
+    if plan.domain is not None:
+        bounds = []
+        for j, (lo, hi) in enumerate(zip(plan.domain.lower, plan.domain.upper, strict=True)):
+            if math.isfinite(lo):
+                bounds.append(f"(x({j + 1}) >= {_lit(float(lo))})")
+            if math.isfinite(hi):
+                bounds.append(f"(x({j + 1}) <= {_lit(float(hi))})")
+        inside = " &\n        .and. ".join(bounds) or ".true."
+        feats.append(f"      inside = {inside}")
+        decls.append("    logical :: inside")
+        decision = [
+            "        if (.not. inside) then",
+            f"          flag(i) = {plan.domain.flag}_c_int8_t",
+            f"        else if (p {op} {_lit(plan.threshold)}) then",
+            *decision[1:],
+        ]
+        domain_doc = f"!   flag {plan.domain.flag}: valid input outside the training domain of the features\n"
+    cell = [loads, ops, f"      valid = {valid}", *feats, *body]
+    finish = [
+        f"      z = max(min({logit}, 708.0_c_double), -708.0_c_double)",
+        *cal_code,
+        "      if (valid) then",
+        "        p_crossing(i) = p",
+        *decision,
+        "      else",
+        "        p_crossing(i) = nan",
+        "        flag(i) = -1_c_int8_t",
+        "      end if",
+    ]
+    if tree is None:
+        loop = ["    do i = 1, n_cells", *cell, *finish, "    end do"]
+    else:
+        from nulearn.flavor.deploy.codegen_fortran_stages import TREE_BLOCK as b
+
+        store, block = tree
+        domain = plan.domain is not None
+        decls.append(f"    logical :: valid_b({b}){f', inside_b({b})' if domain else ''}")
+        loop = [
+            f"    do i0 = 1, n_cells, {b}",
+            f"      nb = int(min(int({b}, c_int64_t), n_cells - i0 + 1))",
+            "      do c = 1, nb",
+            "        i = i0 + c - 1",
+            *cell,
+            *store,
+            "        valid_b(c) = valid",
+            *(["        inside_b(c) = inside"] if domain else []),
+            "      end do",
+            *block,
+            "      do c = 1, nb",
+            "        i = i0 + c - 1",
+            "        valid = valid_b(c)",
+            *(["        inside = inside_b(c)"] if domain else []),
+            *finish,
+            "      end do",
+            "    end do",
+        ]
+    closure = any(isinstance(st, MomentFeatures) and st.closure for st in plan.stages)
+    helpers, expm1 = "", ""
+    if closure:
+        from nulearn.flavor.deploy.codegen_fortran_stages import FORTRAN_EXPM1, FORTRAN_HELPERS
+
+        helpers, expm1 = FORTRAN_HELPERS, FORTRAN_EXPM1
     return f"""\
 ! Generated by nulearn.flavor.deploy.codegen_fortran -- do not edit.
 !
@@ -249,16 +331,16 @@ def generate_fortran_module(plan: DeployPlan) -> str:
 !     {"flux vectors in units of n c (|flux| / n < 1)" if program.dimension == 3 else "F = |I_1| / I_0"}
 !   p_crossing: out, calibrated probability of an ELN crossing (NaN for invalid cells)
 !   flag: out, 1 = crossing, 0 = none, -1 = invalid input (n <= 0, not finite, F outside [0, 1))
-module {fn}_mod
-  use, intrinsic :: iso_c_binding, only: c_double, c_int8_t, c_int64_t
+{domain_doc}module {fn}_mod
+  use, intrinsic :: iso_c_binding, only: c_double, c_float, c_int8_t, c_int32_t, c_int64_t
   use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan
   implicit none
   private
   public :: {fn}
-
+{expm1}
 {consts}{cal_consts}
 contains
-
+{helpers}
   subroutine {fn}({arglist}) &
       bind(C, name="{fn}")
     integer(c_int64_t), value, intent(in) :: n_cells
@@ -273,26 +355,7 @@ contains
 {nl.join(decls)}
 {iso_locals}
     nan = ieee_value(nan, ieee_quiet_nan)
-    do i = 1, n_cells
-{loads}
-{ops}
-      valid = {valid}
-{nl.join(feats)}
-{nl.join(body)}
-      z = max(min({logit}, 708.0_c_double), -708.0_c_double)
-{nl.join(cal_code)}
-      if (valid) then
-        p_crossing(i) = p
-        if (p {op} {_lit(plan.threshold)}) then
-          flag(i) = 1_c_int8_t
-        else
-          flag(i) = 0_c_int8_t
-        end if
-      else
-        p_crossing(i) = nan
-        flag(i) = -1_c_int8_t
-      end if
-    end do
+{nl.join(loop)}
   end subroutine {fn}
 
 end module {fn}_mod

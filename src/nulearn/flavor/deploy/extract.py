@@ -8,9 +8,17 @@ Supported for code generation:
 * PyTorch feed-forward networks of ``Linear``, ``ReLU``, ``BatchNorm1d`` (eval mode, folded
   into the neighbouring ``Linear``), ``Dropout`` and ``Identity``, ending in one logit (or two
   softmax logits, reduced to their difference), optionally preceded by physical coordinates and a
-  feature standardization.
+  feature standardization;
+* :class:`~nulearn.flavor.models.classical.BoostedTreesClassifier` (LightGBM): the
+  ``ELNMomentFeatures`` transform (with or without the maximum-entropy closure features) and the
+  trees, raw score as logit;
+* a scikit-learn ``DecisionTreeClassifier``: one tree whose leaves hold the probability;
+* :class:`~nulearn.flavor.models.classical.RBFSVMClassifier`: the exact RBF SVM (support vectors,
+  dual coefficients, intercept) or its Nystroem approximation (landmarks, normalization, the
+  float32 feature rounding, the linear model), then its temperature calibrator; a leading
+  ``StandardScaler`` in a pipeline becomes a standardization.
 
-Other models (trees, KNN, SVM) are exported through ONNX only.
+KNN is exported through ONNX only.
 """
 
 from __future__ import annotations
@@ -27,13 +35,18 @@ from nulearn.flavor.deploy.plan import (
     Dense,
     DeployPlan,
     Polynomial,
+    RBFKernel,
+    RoundToFloat32,
     Stage,
     Standardize,
 )
 
 __all__ = [
     "coordinates_stage",
+    "plan_from_boosted_trees",
+    "plan_from_decision_tree",
     "plan_from_sklearn_pipeline",
+    "plan_from_svm",
     "plan_from_torch",
     "stages_from_torch_layers",
 ]
@@ -279,3 +292,92 @@ def plan_from_torch(
         threshold_inclusive=threshold_inclusive,
         card_hash=card_hash,
     )
+
+
+def _leading_scalers(estimator: Any, width: int) -> tuple[list[Stage], Any]:
+    """Standardize stages of leading ``StandardScaler`` steps of a pipeline, and its last step."""
+    from sklearn.preprocessing import StandardScaler
+
+    steps = [step for _, step in getattr(estimator, "steps", [("model", estimator)])]
+    stages: list[Stage] = []
+    for i, step in enumerate(steps[:-1]):
+        if not isinstance(step, StandardScaler):
+            raise ValueError(
+                f"pipeline step {i} ({type(step).__name__}) cannot be generated as code before "
+                f"{type(steps[-1]).__name__}; supported: StandardScaler"
+            )
+        mean = _f64(step.mean_) if step.with_mean else np.zeros(width)
+        scale = _f64(step.scale_) if step.with_std else np.ones(width)
+        stages.append(Standardize(mean=mean, scale=scale))
+    return stages, steps[-1]
+
+
+def plan_from_boosted_trees(estimator: Any, **common: Any) -> DeployPlan:
+    """Plan of a fitted :class:`~nulearn.flavor.models.classical.BoostedTreesClassifier`.
+
+    Stages: the ``ELNMomentFeatures`` transform when the model uses it, then the LightGBM trees
+    (raw score); ``p = sigmoid(raw score)`` as LightGBM's binary objective gives it.
+    ``common``: the keyword arguments of :class:`DeployPlan` other than kind and stages.
+    """
+    from nulearn.flavor.deploy.moment_features import moment_features_stage
+    from nulearn.flavor.deploy.trees import tree_ensemble_from_lightgbm
+
+    stages, model = _leading_scalers(estimator, len(common["feature_names"]))
+    booster = getattr(model, "booster_", None)
+    if booster is None:
+        raise ValueError(f"{type(model).__name__} is not a fitted BoostedTreesClassifier")
+    features = getattr(model, "features_", None)
+    if features is not None and (model.moment_features or model.closure_features):
+        stages.append(moment_features_stage(features))
+    stages.append(tree_ensemble_from_lightgbm(booster.booster_))
+    return DeployPlan(kind="gbt", stages=tuple(stages), **common)
+
+
+def plan_from_decision_tree(estimator: Any, **common: Any) -> DeployPlan:
+    """Plan of a fitted binary ``DecisionTreeClassifier``: one tree, leaves hold P(crossing)."""
+    from nulearn.flavor.deploy.trees import tree_ensemble_from_sklearn
+
+    stages, model = _leading_scalers(estimator, len(common["feature_names"]))
+    stages.append(tree_ensemble_from_sklearn(model))
+    return DeployPlan(
+        kind="tree",
+        stages=tuple(stages),
+        **{**common, "calibration": Calibration(kind="identity")},
+    )
+
+
+def plan_from_svm(estimator: Any, **common: Any) -> DeployPlan:
+    """Plan of a fitted :class:`~nulearn.flavor.models.classical.RBFSVMClassifier`.
+
+    Exact mode: ``d = sum_j dual_coef_j K(sv_j, x) + intercept`` (scikit-learn's sign
+    convention, positive for class 1). Nystroem mode: ``d = w . float32(N K(landmarks, x)) + b``
+    as the model computes it. Then ``p = sigmoid(d / T)`` with the model's temperature.
+    """
+    from nulearn.flavor.deploy.loading import calibration_from
+
+    stages, model = _leading_scalers(estimator, len(common["feature_names"]))
+    mode = getattr(model, "mode_", None)
+    if mode == "exact":
+        svc = model.svc_
+        if svc.kernel != "rbf" or len(svc.classes_) != 2:
+            raise ValueError("only binary RBF support-vector machines can be exported")
+        stages += [
+            RBFKernel(centers=_f64(svc.support_vectors_), gamma=float(svc._gamma)),
+            Dense(weight=_f64(svc.dual_coef_), bias=_f64(svc.intercept_).reshape(1)),
+        ]
+    elif mode == "nystroem":
+        fmap, linear = model.feature_map_, model.linear_
+        if fmap.kernel != "rbf":
+            raise ValueError(f"Nystroem kernel {fmap.kernel!r} cannot be exported; supported: rbf")
+        m, k = fmap.components_.shape
+        gamma = float(fmap.gamma) if fmap.gamma is not None else 1.0 / k  # sklearn's default
+        stages += [
+            RBFKernel(centers=_f64(fmap.components_), gamma=gamma),
+            Dense(weight=_f64(fmap.normalization_), bias=np.zeros(m)),
+            RoundToFloat32(width=m),
+            Dense(weight=_f64(linear.coef_), bias=_f64(linear.intercept_).reshape(1)),
+        ]
+    else:
+        raise ValueError(f"{type(model).__name__} is not a fitted RBFSVMClassifier")
+    calibration = calibration_from(model.calibrator_)
+    return DeployPlan(kind="svm", stages=tuple(stages), **{**common, "calibration": calibration})

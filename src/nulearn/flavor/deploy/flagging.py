@@ -1,8 +1,10 @@
 """Flag every cell of an HDF5 snapshot: chunked, bounded memory, resumable, optionally on Dask.
 
-:func:`flag_snapshot` reads the moment datasets of a snapshot (layout and ``--map`` of
+:func:`flag_snapshot` reads the moment datasets of a snapshot (default layout of
 :mod:`nulearn.flavor.deploy.snapshot`; a model of 3D moments reads ``/n_<s>`` and ``/flux_x_<s>``,
-``/flux_y_<s>``, ``/flux_z_<s>`` in the same way), cuts the grid into hyperslab blocks of at most ``chunk_cells``
+``/flux_y_<s>``, ``/flux_z_<s>`` in the same way; ``--map`` selects species and energy-group axes
+inside datasets, integrates energy groups and computes flux factors from flux vectors as
+:mod:`nulearn.flavor.deploy.snapshot_layout` describes), cuts the grid into hyperslab blocks of at most ``chunk_cells``
 cells (:func:`~nulearn.flavor.deploy.snapshot.grid_blocks`), evaluates the model on each block and
 writes, with the grid's shape,
 
@@ -16,8 +18,8 @@ the first block, and a block is marked done only after its results are written a
 killed run therefore leaves a consistent file; the next run with the same arguments finds it,
 checks the provenance, and computes only the blocks not marked done.
 
-Backends: ``"c"`` (the generated C kernel, compiled once with gcc and cached; polynomial LR and
-MLPs), ``"onnx"`` (onnxruntime), ``"python"`` (the estimator itself); ``"auto"`` picks the first
+Backends: ``"c"`` (the generated C kernel, compiled once with gcc and cached; every model but
+KNN), ``"onnx"`` (onnxruntime), ``"python"`` (the estimator itself); ``"auto"`` picks the first
 that applies. Locally, ``threads`` blocks are evaluated at once (the kernels release the GIL);
 with ``dask`` set, blocks run on a Dask distributed cluster (workers open the snapshot
 themselves; the client writes the output), at most ``2 x workers`` blocks in flight.
@@ -39,9 +41,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nulearn import __version__
-from nulearn.flavor.deploy.loading import DeployableModel, load_deployable
-from nulearn.flavor.deploy.raw_moments import RAW_MOMENTS_3D
-from nulearn.flavor.deploy.snapshot import grid_blocks, open_moment_datasets, parse_mapping
+from nulearn.flavor.deploy.loading import PLANNED_KINDS, DeployableModel, load_deployable
+from nulearn.flavor.deploy.raw_moments import ALL_SPECIES, species_for_features
+from nulearn.flavor.deploy.snapshot import grid_blocks
+from nulearn.flavor.deploy.snapshot_layout import MomentReader, mapping_keys, parse_selector
 
 __all__ = ["BACKENDS", "FlagResult", "flag_snapshot", "make_kernel", "parse_dataset_mapping"]
 
@@ -80,31 +83,32 @@ class FlagResult:
 
 
 def parse_dataset_mapping(items: list[str]) -> dict[str, str]:
-    """``--map`` items -> ``{raw moment: dataset path}``, 1D names and the 3D flux components.
+    """``--map`` items -> ``{quantity: selector}``, checked (no dataset is opened yet).
 
-    As :func:`nulearn.flavor.deploy.snapshot.parse_mapping` (which reads the 1D names), also accepting
-    ``flux_x_<s>=/path`` etc. for models of 3D moments.
+    Items are ``QUANTITY=/path[INDEX][;groups=AXIS][;energies=/path][;components=AXIS]`` with the
+    quantities and selectors of :mod:`nulearn.flavor.deploy.snapshot_layout`
+    (``n_nue=/fluid/n_e``, ``n_nue=/M1/N[...,0]``, ``flux_nue=/M1/F[...,0,:]``).
 
     Raises:
-        ValueError: for an item without ``=`` or an unknown raw moment name.
+        ValueError: for an item without ``=``, an unknown quantity or a malformed selector.
     """
-    plain: list[str] = []
-    extra: dict[str, str] = {}
+    out: dict[str, str] = {}
+    allowed = mapping_keys()
     for item in items:
         key, sep, value = (part.strip() for part in item.partition("="))
-        if sep and value and key in RAW_MOMENTS_3D and key.startswith("flux_"):
-            extra[key] = value if value.startswith("/") else f"/{value}"
-        else:
-            plain.append(item)
-    try:
-        return parse_mapping(plain) | extra
-    except ValueError as err:
-        raise ValueError(f"{err}; 3D moments: flux_x_<s>, flux_y_<s>, flux_z_<s>") from err
-
-
-def _layout(raw_names: tuple[str, ...], mapping: Mapping[str, str]) -> dict[str, str]:
-    """Dataset of every raw moment: ``/<name>`` unless mapped (3D names included)."""
-    return {name: f"/{name}" for name in raw_names} | dict(mapping)
+        if not sep or not key or not value:
+            raise ValueError(
+                f"--map {item!r}: expected QUANTITY=/path/to/dataset, e.g. n_nue=/fluid/n_e "
+                "or n_nue=/M1/N[...,0]"
+            )
+        if key not in allowed:
+            raise ValueError(
+                f"--map {item!r}: unknown quantity {key!r}; allowed: n_<s>, F_<s>, flux_<s> "
+                "(a flux vector or radial flux), flux_x_<s>, flux_y_<s>, flux_z_<s> with "
+                f"<s> in {', '.join(ALL_SPECIES)}"
+            )
+        out[key] = str(parse_selector(value))
+    return out
 
 
 def make_kernel(model: DeployableModel, backend: str = "auto") -> tuple[Kernel, str]:
@@ -119,7 +123,7 @@ def make_kernel(model: DeployableModel, backend: str = "auto") -> tuple[Kernel, 
     if key in _KERNELS:
         return _KERNELS[key]
     result: tuple[Kernel, str] | None = None
-    if backend in ("auto", "c") and model.kind in ("poly_lr", "mlp"):
+    if backend in ("auto", "c") and model.kind in PLANNED_KINDS:
         from nulearn.flavor.deploy.toolchain import build_kernel, compiler_available
 
         if compiler_available("c"):
@@ -127,7 +131,9 @@ def make_kernel(model: DeployableModel, backend: str = "auto") -> tuple[Kernel, 
         elif backend == "c":
             raise ValueError("backend 'c' needs gcc on PATH (make system-deps)")
     elif backend == "c":
-        raise ValueError(f"backend 'c' supports the polynomial LR and the MLP, not {model.kind}")
+        raise ValueError(
+            f"backend 'c' supports {', '.join(PLANNED_KINDS)} models, not {model.kind}; use onnx"
+        )
     if result is None and backend in ("auto", "onnx"):
         from nulearn.flavor.deploy.onnx_export import OnnxKernel, export_onnx
         from nulearn.flavor.deploy.toolchain import kernel_cache_dir
@@ -156,14 +162,6 @@ def make_kernel(model: DeployableModel, backend: str = "auto") -> tuple[Kernel, 
     return result
 
 
-def _read_block(
-    datasets: Mapping[str, h5py.Dataset], block: tuple[slice, ...]
-) -> dict[str, NDArray[np.float64]]:
-    return {
-        name: np.asarray(d[block], dtype=np.float64).reshape(-1) for name, d in datasets.items()
-    }
-
-
 def _run_block(
     snapshot: str, mapping: dict[str, str], block: tuple[slice, ...], model_dir: str, backend: str
 ) -> tuple[tuple[slice, ...], NDArray[np.float64], NDArray[np.int8]]:
@@ -171,8 +169,7 @@ def _run_block(
     model = _worker_model(model_dir)
     kernel, _ = make_kernel(model, backend)
     with h5py.File(snapshot, "r") as h5:
-        datasets = open_moment_datasets(h5, model.raw_names, mapping)
-        moments = _read_block(datasets, block)
+        moments = MomentReader(h5, model.raw_names, mapping).read(block)
     p, flag = kernel(moments)
     return block, p, flag
 
@@ -322,15 +319,17 @@ def flag_snapshot(
         raise ValueError(f"chunk_cells = {chunk_cells}; must be >= 1")
     model = load_deployable(model_dir)
     mapping = dict(mapping or {})
-    unknown = sorted(set(mapping) - set(model.raw_names))
+    species = species_for_features(model.feature_names)
+    readable = set(model.raw_names) | {f"flux_{s}" for s in species}
+    unknown = sorted(set(mapping) - readable)
     if unknown:
         raise ValueError(
-            f"--map names {unknown} that model {model.card.model!r} does not read; it reads {list(model.raw_names)}"
+            f"--map names {unknown} that model {model.card.model!r} does not read; it reads "
+            f"{list(model.raw_names)} (or flux_<s> for its species {list(species)})"
         )
-    layout = _layout(model.raw_names, mapping)
+    layout = dict(mapping)
     with h5py.File(snapshot, "r") as h5:
-        datasets = open_moment_datasets(h5, model.raw_names, layout)
-        shape = tuple(next(iter(datasets.values())).shape)
+        shape = MomentReader(h5, model.raw_names, layout).shape
     blocks = grid_blocks(shape, chunk_cells)
     provenance = _provenance(model, snapshot, mapping, shape, chunk_cells)
     kernel, chosen = (None, f"dask:{backend}") if dask else make_kernel(model, backend)
@@ -408,10 +407,10 @@ def _local_results(
 ) -> Iterator[tuple[int, NDArray[np.float64], NDArray[np.int8]]]:
     """Read blocks in order, evaluate up to ``threads`` at once, yield results as they finish."""
     with h5py.File(snapshot, "r") as h5, ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        datasets = open_moment_datasets(h5, raw_names, mapping)
+        reader = MomentReader(h5, raw_names, mapping)
         pending: dict[Future[tuple[NDArray[np.float64], NDArray[np.int8]]], int] = {}
         for i in todo:
-            pending[pool.submit(kernel, _read_block(datasets, blocks[i]))] = i
+            pending[pool.submit(kernel, reader.read(blocks[i]))] = i
             while len(pending) >= max(1, threads):
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:

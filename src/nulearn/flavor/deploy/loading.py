@@ -6,8 +6,15 @@
 * ``poly_lr``: the scikit-learn pipeline of :func:`nulearn.flavor.models.classical.polynomial_logistic_regression`;
 * ``mlp``: :class:`nulearn.flavor.models.mlp.classifier.MLPClassifier` (standardization, network, prior-shift
   logit offset, calibrator, threshold);
-* ``sklearn``: any other scikit-learn classifier (trees, KNN, SVM; ONNX export and Python
-  inference only).
+* ``gbt``: :class:`nulearn.flavor.models.classical.BoostedTreesClassifier` (LightGBM, with its
+  moment and closure features);
+* ``svm``: :class:`nulearn.flavor.models.classical.RBFSVMClassifier` (exact or Nystroem);
+* ``tree``: a scikit-learn ``DecisionTreeClassifier``;
+* ``knn`` (``KNeighborsClassifier``) and ``sklearn`` (any other scikit-learn classifier): ONNX
+  export and Python inference only.
+
+Every kind but ``knn`` and ``sklearn`` has a :class:`~nulearn.flavor.deploy.plan.DeployPlan`, hence
+generated C and Fortran.
 
 Models in physical coordinates (:mod:`nulearn.flavor.models.coordinates`: a ``coords`` pipeline step of
 the LR, ``MLPClassifier.coordinates_``) and models of 3D-moment features (a direction cosine among
@@ -34,7 +41,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from nulearn.flavor.deploy.extract import plan_from_sklearn_pipeline, plan_from_torch
+from nulearn.flavor.deploy.extract import (
+    plan_from_boosted_trees,
+    plan_from_decision_tree,
+    plan_from_sklearn_pipeline,
+    plan_from_svm,
+    plan_from_torch,
+)
 from nulearn.flavor.deploy.plan import INVALID_FLAG, Calibration, DeployPlan
 from nulearn.flavor.deploy.raw_moments import (
     features_from_raw,
@@ -44,17 +57,34 @@ from nulearn.flavor.deploy.raw_moments import (
 )
 from nulearn.ml.model_card import CARD_FILE, file_sha256, load_model
 
-__all__ = ["DeployableModel", "calibration_from", "load_deployable"]
+__all__ = ["PLANNED_KINDS", "DeployableModel", "calibration_from", "load_deployable"]
+
+
+#: kinds of model that :meth:`DeployableModel.plan` turns into generated code
+PLANNED_KINDS: tuple[str, ...] = ("poly_lr", "mlp", "gbt", "svm", "tree")
 
 
 def _kind(estimator: Any) -> str:
     from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
     from sklearn.pipeline import Pipeline
+    from sklearn.tree import DecisionTreeClassifier
 
-    if isinstance(estimator, Pipeline) and isinstance(estimator.steps[-1][1], LogisticRegression):
+    from nulearn.flavor.models.classical import BoostedTreesClassifier, RBFSVMClassifier
+
+    final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    if isinstance(estimator, Pipeline) and isinstance(final, LogisticRegression):
         return "poly_lr"
     if type(estimator).__name__ == "MLPClassifier" and hasattr(estimator, "network_"):
         return "mlp"
+    for cls, kind in (
+        (BoostedTreesClassifier, "gbt"),
+        (RBFSVMClassifier, "svm"),
+        (DecisionTreeClassifier, "tree"),
+        (KNeighborsClassifier, "knn"),
+    ):
+        if isinstance(final, cls):
+            return kind
     return "sklearn"
 
 
@@ -98,7 +128,8 @@ class DeployableModel:
         estimator: the fitted estimator.
         card: its :class:`~nulearn.ml.model_card.ModelCard`.
         card_hash: SHA-256 of ``card.yaml`` (which itself records the estimator's SHA-256).
-        kind: ``"poly_lr"``, ``"mlp"`` or ``"sklearn"``.
+        kind: ``"poly_lr"``, ``"mlp"``, ``"gbt"``, ``"svm"``, ``"tree"``, ``"knn"`` or
+            ``"sklearn"`` (module docstring).
     """
 
     model_dir: Path
@@ -141,7 +172,7 @@ class DeployableModel:
         """:class:`DeployPlan` for code generation.
 
         Raises:
-            ValueError: for models that are not a polynomial LR or a feed-forward MLP.
+            ValueError: for models without generated code (KNN, other scikit-learn models).
         """
         common: dict[str, Any] = {
             "name": name or self.name,
@@ -164,9 +195,15 @@ class DeployableModel:
                 **common,
             )
             return _shift_logit(plan, -float(getattr(est, "logit_offset_", 0.0)))
+        if self.kind == "gbt":
+            return plan_from_boosted_trees(self.estimator, **common)
+        if self.kind == "svm":
+            return plan_from_svm(self.estimator, **common)
+        if self.kind == "tree":
+            return plan_from_decision_tree(self.estimator, **common)
         raise ValueError(
             f"model {self.card.model!r} ({type(self.estimator).__name__}) cannot be generated as C/Fortran; "
-            "supported: polynomial logistic regression (lr) and feed-forward MLPs (mlp); use --format onnx"
+            "supported: lr, mlp, gbt, svm, tree; use --format onnx"
         )
 
     def predict_features(self, x: NDArray[np.float64]) -> NDArray[np.float64]:

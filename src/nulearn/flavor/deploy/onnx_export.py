@@ -7,12 +7,14 @@ order of :func:`~nulearn.flavor.deploy.raw_moments.raw_moment_names`, float64) a
 :class:`~nulearn.flavor.deploy.raw_moments.MomentProgram`), validity check and card threshold
 (``p >= threshold``) are inside the graph, so a simulation code needs nothing else.
 
-* scikit-learn models (the polynomial LR, trees, KNN, gradient boosting): the estimator is
+* scikit-learn models (the polynomial LR, the decision tree, KNN): the estimator is
   converted by skl2onnx in double precision and wrapped with pre- and post-processing nodes;
   leading :class:`~nulearn.flavor.models.coordinates.PhysicalCoordinates` steps (which skl2onnx does not
   know) become nodes of the pre-processing (``artanh F`` as ``0.5 log((1 + F) / (1 - F))``:
   onnxruntime has no double ``Atanh``) and the rest of the pipeline is converted;
-* the MLP: :class:`~nulearn.flavor.deploy.torch_module.RawMomentMLP` through ``torch.onnx``.
+* the MLP: :class:`~nulearn.flavor.deploy.torch_module.RawMomentMLP` through ``torch.onnx``;
+* LightGBM boosted trees and the RBF SVM (exact or Nystroem): built from their deploy plan by
+  :mod:`nulearn.flavor.deploy.onnx_plan` (the same arrays as the generated C).
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from nulearn.flavor.deploy.loading import DeployableModel
 from nulearn.flavor.deploy.plan import Coordinates
 from nulearn.flavor.deploy.raw_moments import MIN_DIRECTED_FLUX, FeatureOp, moment_program
 
-__all__ = ["OPSET", "OnnxKernel", "export_onnx", "sklearn_onnx_model"]
+__all__ = ["OPSET", "PLAN_ONNX_KINDS", "OnnxKernel", "export_onnx", "sklearn_onnx_model"]
 
 OPSET = 17
+#: models whose graph is built from their deploy plan (skl2onnx has no converter for them)
+PLAN_ONNX_KINDS: tuple[str, ...] = ("gbt", "svm")
 
 
 def _feature_op_nodes(op: FeatureOp) -> list[Any]:
@@ -237,7 +241,58 @@ def sklearn_onnx_model(model: DeployableModel) -> Any:
         )
     except Exception as err:  # skl2onnx raises several types for unsupported models
         raise ValueError(f"skl2onnx cannot convert {type(est).__name__}: {err}") from err
+    if getattr(final, "weights", None) == "distance":
+        _fix_knn_distance_sign(core)
+        _check_core(core, est, width)
     return _wrap_sklearn_graph(core, model, coordinates)
+
+
+def _fix_knn_distance_sign(core: Any) -> None:
+    """Undo skl2onnx's sign flip of the neighbour distances (opset >= 11).
+
+    skl2onnx 1.20 takes the k smallest distances with ``TopK(largest=0)`` and then multiplies
+    them by -1 (a leftover of the older ``TopK`` of negated distances), so the inverse-distance
+    weights ``1 / max(d, 1e-6)`` all become 1e6 and the vote is uniform; this sets the factor to
+    +1. (The 1e-6 floor stays: it differs from scikit-learn only for a cell within 1e-6 of a
+    training sample.)
+    """
+    from onnx import numpy_helper
+
+    topk_values = {node.output[0] for node in core.graph.node if node.op_type == "TopK"}
+    inits = {init.name: init for init in core.graph.initializer}
+    for node in core.graph.node:
+        if node.op_type != "Mul" or not topk_values & set(node.input):
+            continue
+        for name in node.input:
+            init = inits.get(name)
+            if init is not None and np.all(numpy_helper.to_array(init) == -1):
+                init.CopyFrom(numpy_helper.from_array(-numpy_helper.to_array(init), name))
+
+
+def _check_core(core: Any, estimator: Any, width: int) -> None:
+    """The converted KNN graph must give the estimator's own probabilities on probe features
+    (guards the repair of :func:`_fix_knn_distance_sign` against a changed converter)."""
+    import onnxruntime as ort
+
+    fitted = getattr(estimator, "_fit_X", None)
+    if fitted is None and hasattr(estimator, "steps"):
+        fitted = getattr(estimator.steps[-1][1], "_fit_X", None)
+    rng = np.random.default_rng(0)
+    if fitted is not None:  # probes near (not on) training samples, where the weights matter
+        rows = np.asarray(fitted)[rng.integers(0, len(fitted), 64)]
+        probe = rows + rng.normal(0.0, 1e-3, rows.shape)
+    else:
+        probe = rng.uniform(0.3, 2.0, (64, width))
+    session = ort.InferenceSession(core.SerializeToString(), providers=["CPUExecutionProvider"])
+    outputs = session.run(None, {core.graph.input[0].name: probe})
+    got = next(np.asarray(o) for o in outputs if np.asarray(o).ndim == 2)[:, 1]
+    expected = np.asarray(estimator.predict_proba(probe), dtype=np.float64)[:, 1]
+    if not np.allclose(got, expected, rtol=0, atol=1e-6):
+        worst = float(np.max(np.abs(got - expected)))
+        raise ValueError(
+            f"skl2onnx's graph of {type(estimator).__name__} differs from the model by up to "
+            f"{worst:.3g} in probability on probe features; it cannot be exported to ONNX"
+        )
 
 
 def export_onnx(model: DeployableModel, out: str | Path, *, precision: str = "float64") -> Path:
@@ -273,6 +328,10 @@ def export_onnx(model: DeployableModel, out: str | Path, *, precision: str = "fl
         )
         if precision == "float32":  # keep the float64 interface: cast p back
             _cast_output_to_double(out)
+    elif model.kind in PLAN_ONNX_KINDS:
+        from nulearn.flavor.deploy.onnx_plan import plan_onnx_model
+
+        out.write_bytes(plan_onnx_model(model.plan()).SerializeToString())
     else:
         out.write_bytes(sklearn_onnx_model(model).SerializeToString())
     return out

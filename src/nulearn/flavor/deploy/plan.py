@@ -7,13 +7,21 @@ to its probability of an ELN crossing and its flag:
    the validity check;
 2. ``stages``: :class:`Coordinates` (the physical coordinates of
    :mod:`nulearn.flavor.models.coordinates`: log density ratios, flux-factor rapidities, flux factors
-   and the lepton-number moments g0, g1), :class:`Standardize` (``(x - mean) / scale``), :class:`Polynomial` (monomials
-   ``prod_i x_i^p_i`` in scikit-learn's ``PolynomialFeatures.powers_`` order) and
-   :class:`Dense` (``W x + b``, optional ReLU), ending in one logit ``z``;
-3. ``p = sigmoid(z)``, then the calibrator (temperature ``sigmoid(z / T)``, Platt
-   ``sigmoid(a z + b)`` or an isotonic map, piecewise linear with clipping);
+   and the lepton-number moments g0, g1), :class:`~nulearn.flavor.deploy.moment_features.MomentFeatures`
+   (the lepton-number and maximum-entropy closure features of the boosted trees),
+   :class:`Standardize` (``(x - mean) / scale``), :class:`Polynomial` (monomials
+   ``prod_i x_i^p_i`` in scikit-learn's ``PolynomialFeatures.powers_`` order),
+   :class:`RBFKernel` (``exp(-gamma |x - c_j|^2)`` for centres ``c_j``: support vectors or Nystroem
+   landmarks), :class:`RoundToFloat32`, :class:`Dense` (``W x + b``, optional ReLU) and
+   :class:`~nulearn.flavor.deploy.trees.TreeEnsemble` (a sum of decision trees), ending in one
+   output ``z``;
+3. the calibrator: ``sigmoid(z)``, temperature ``sigmoid(z / T)``, Platt ``sigmoid(a z + b)``,
+   an isotonic map of ``sigmoid(z)`` (piecewise linear with clipping), or ``identity`` (``z``
+   is the probability itself, as the leaf class fractions of a decision tree);
 4. ``flag = 1`` if ``p > threshold`` (``>=`` when ``threshold_inclusive``), else ``0``;
-   invalid cells get ``p = NaN`` and ``flag = -1``.
+   invalid cells get ``p = NaN`` and ``flag = -1``;
+5. optionally (``domain``, a :class:`FeatureDomain`), valid cells whose features leave the
+   training domain keep their probability and get ``domain.flag`` instead of 0/1.
 
 :func:`evaluate_plan` runs a plan in NumPy; the C and Fortran generators emit the same
 operations.  Plans are built from fitted models by :mod:`nulearn.flavor.deploy.extract`.
@@ -30,7 +38,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from nulearn.flavor.deploy.moment_features import MomentFeatures, moment_features
 from nulearn.flavor.deploy.raw_moments import features_from_raw, raw_moment_names
+from nulearn.flavor.deploy.trees import TreeEnsemble, tree_ensemble_output
 
 __all__ = [
     "INVALID_FLAG",
@@ -38,9 +48,14 @@ __all__ = [
     "Coordinates",
     "Dense",
     "DeployPlan",
+    "FeatureDomain",
+    "MomentFeatures",
     "Polynomial",
+    "RBFKernel",
+    "RoundToFloat32",
     "Stage",
     "Standardize",
+    "TreeEnsemble",
     "evaluate_plan",
     "run_stages",
     "sigmoid",
@@ -124,7 +139,62 @@ class Dense:
         return int(self.weight.shape[0])
 
 
-Stage = Coordinates | Standardize | Polynomial | Dense
+@dataclass(frozen=True)
+class RBFKernel:
+    """``k_j = exp(-gamma * sum_i (x_i - c_ji)^2)`` for centres ``c`` of shape ``(n_out, n_in)``."""
+
+    centers: NDArray[np.float64]
+    gamma: float
+
+    @property
+    def n_out(self) -> int:
+        return int(self.centers.shape[0])
+
+
+@dataclass(frozen=True)
+class RoundToFloat32:
+    """Round every value to the nearest float32 (where the Python model stores a float32 array)."""
+
+    width: int
+
+    @property
+    def n_out(self) -> int:
+        return self.width
+
+
+Stage = (
+    Coordinates
+    | MomentFeatures
+    | Standardize
+    | Polynomial
+    | RBFKernel
+    | RoundToFloat32
+    | Dense
+    | TreeEnsemble
+)
+
+
+@dataclass(frozen=True)
+class FeatureDomain:
+    """Training domain of the model features: ``lower <= x <= upper`` per feature, ``(n_features,)``.
+
+    A valid cell outside it keeps its probability and gets ``flag`` (a value other than -1, 0
+    and 1), so that a code can tell an extrapolation from a prediction.
+    """
+
+    lower: NDArray[np.float64]
+    upper: NDArray[np.float64]
+    flag: int
+
+    def __post_init__(self) -> None:
+        if self.flag in (INVALID_FLAG, 0, 1) or not -128 <= self.flag <= 127:
+            raise ValueError(f"domain flag {self.flag} must be an int8 other than -1, 0 and 1")
+        if self.lower.shape != self.upper.shape:
+            raise ValueError("domain bounds differ in shape")
+
+    def contains(self, x: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Whether each row of ``x (n, n_features)`` lies inside, shape ``(n,)``."""
+        return np.all((x >= self.lower) & (x <= self.upper), axis=1)
 
 
 @dataclass(frozen=True)
@@ -138,7 +208,7 @@ class Calibration:
     scaling the logit is first clipped to ``[logit_min, logit_max]``.
     """
 
-    kind: Literal["none", "temperature", "platt", "isotonic"] = "none"
+    kind: Literal["none", "temperature", "platt", "isotonic", "identity"] = "none"
     temperature: float = 1.0
     a: float = 1.0
     b: float = 0.0
@@ -155,6 +225,8 @@ class Calibration:
             return sigmoid(np.clip(logit, self.logit_min, self.logit_max) / self.temperature)
         if self.kind == "platt":
             return sigmoid(self.a * np.clip(logit, self.logit_min, self.logit_max) + self.b)
+        if self.kind == "identity":
+            return np.asarray(logit, dtype=np.float64)
         return np.interp(sigmoid(logit), self.x, self.y)
 
 
@@ -169,7 +241,8 @@ class DeployPlan:
 
     Attributes:
         name: C identifier used for the generated function (``nulearn_<name>``).
-        kind: ``"poly_lr"`` or ``"mlp"`` (documentation only; the stages say it all).
+        kind: ``"poly_lr"``, ``"mlp"``, ``"gbt"``, ``"svm"``, ``"tree"`` (documentation only;
+            the stages say it all).
         scheme: training scheme (``original``, ``hierarchical``, ``xln``).
         feature_names: model features in the model's order.
         stages: operations from features to one logit.
@@ -177,6 +250,7 @@ class DeployPlan:
         threshold: operating point on the calibrated probability.
         threshold_inclusive: ``p >= threshold`` instead of ``p > threshold``.
         card_hash: hash of the model card the plan came from (provenance).
+        domain: training domain of the features, or ``None`` (no check).
     """
 
     name: str
@@ -188,6 +262,7 @@ class DeployPlan:
     threshold: float = 0.5
     threshold_inclusive: bool = False
     card_hash: str = ""
+    domain: FeatureDomain | None = None
 
     @property
     def raw_names(self) -> tuple[str, ...]:
@@ -196,13 +271,19 @@ class DeployPlan:
 
     @property
     def n_multiply_adds(self) -> int:
-        """Multiply-adds per cell in the stages (a cost figure for in-situ use)."""
+        """Multiply-adds (tree ensembles: node visits, mean over leaves) per cell in the stages
+        (a cost figure for in-situ use)."""
         total = 0
         for stage in self.stages:
             if isinstance(stage, Dense):
                 total += stage.weight.size
             elif isinstance(stage, Polynomial):
                 total += int(stage.powers.sum())
+            elif isinstance(stage, RBFKernel):
+                total += 2 * stage.centers.size
+            elif isinstance(stage, TreeEnsemble):
+                depths = stage.depths()
+                total += round(float(depths.mean()) * stage.n_trees) if depths.size else 0
             else:
                 total += stage.n_out
         return total
@@ -225,6 +306,9 @@ class DeployPlan:
         cal = self.calibration
         for value in (cal.temperature, cal.a, cal.b, cal.x, cal.y, cal.logit_min, cal.logit_max):
             h.update(np.ascontiguousarray(value, dtype=np.float64).tobytes())
+        if self.domain is not None:
+            for value in vars(self.domain).values():
+                h.update(np.ascontiguousarray(value).tobytes())
         return h.hexdigest()[:16]
 
 
@@ -257,6 +341,18 @@ def run_stages(stages: tuple[Stage, ...], x: NDArray[np.float64]) -> NDArray[np.
                 [np.prod(h ** row[None, :], axis=1) for row in stage.powers.astype(np.float64)],
                 axis=1,
             )
+        elif isinstance(stage, MomentFeatures):
+            h = moment_features(stage, h)
+        elif isinstance(stage, RBFKernel):
+            d2 = np.zeros((h.shape[0], stage.n_out))
+            for i in range(h.shape[1]):  # sum of squared differences, feature by feature
+                diff = h[:, i : i + 1] - stage.centers[None, :, i]
+                d2 = d2 + diff * diff
+            h = np.exp(-stage.gamma * d2)
+        elif isinstance(stage, RoundToFloat32):
+            h = h.astype(np.float32).astype(np.float64)
+        elif isinstance(stage, TreeEnsemble):
+            h = tree_ensemble_output(stage, h)[:, None]
         else:
             h = h @ stage.weight.T + stage.bias
             if stage.relu:
@@ -271,7 +367,7 @@ def evaluate_plan(
 
     Returns:
         ``(p_crossing, flag, valid)`` of shape ``(n_cells,)``: calibrated probability (NaN for
-        invalid cells), flag in {-1, 0, 1}, validity mask.
+        invalid cells), flag in {-1, 0, 1} (or ``plan.domain.flag``), validity mask.
     """
     x, valid = features_from_raw(moments, plan.feature_names)
     p = np.full(x.shape[0], np.nan)
@@ -282,4 +378,8 @@ def evaluate_plan(
     with np.errstate(invalid="ignore"):
         above = p >= plan.threshold if plan.threshold_inclusive else p > plan.threshold
     flag[valid] = above[valid].astype(np.int8)
+    if plan.domain is not None:
+        outside = valid.copy()
+        outside[valid] = ~plan.domain.contains(x[valid])
+        flag[outside] = plan.domain.flag
     return p, flag, valid

@@ -6,8 +6,9 @@ at the file root, all of the grid's shape (1D, 2D or 3D, any float dtype)::
     /n_nue  /n_nuebar  /n_nux  /n_nuxbar     number densities (any common unit)
     /F_nue  /F_nuebar  /F_nux  /F_nuxbar     flux factors F = |I_1| / I_0 in [0, 1)
 
-ELN models read only the ``nue``/``nuebar`` datasets. Other codes' names are mapped with
-``{"n_nue": "/fluid/n_e", ...}`` (CLI: ``--map n_nue=/fluid/n_e``).
+ELN models read only the ``nue``/``nuebar`` datasets. Other codes' names and layouts (species
+and energy-group axes, flux vectors) are mapped with ``--map``
+(:mod:`nulearn.flavor.deploy.snapshot_layout`).
 
 :func:`write_synthetic_snapshot` writes smooth moment fields of a proto-neutron-star-like
 configuration: densities falling with radius, flux factors growing outwards (neutrinos
@@ -18,7 +19,7 @@ distribution changes sign (unstable to fast flavor conversion) alternate with st
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import h5py
@@ -29,9 +30,6 @@ __all__ = [
     "DEFAULT_LAYOUT",
     "RAW_MOMENTS",
     "grid_blocks",
-    "list_datasets",
-    "open_moment_datasets",
-    "parse_mapping",
     "synthetic_moments",
     "write_synthetic_snapshot",
 ]
@@ -48,70 +46,6 @@ RAW_MOMENTS: tuple[str, ...] = (
 )
 #: raw moment -> dataset path in the default layout
 DEFAULT_LAYOUT: dict[str, str] = {name: f"/{name}" for name in RAW_MOMENTS}
-
-
-def parse_mapping(items: Sequence[str]) -> dict[str, str]:
-    """``["n_nue=/fluid/n_e", ...]`` -> ``{"n_nue": "/fluid/n_e"}``.
-
-    Raises:
-        ValueError: for an item without ``=`` or an unknown raw moment name.
-    """
-    out: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not key or not value:
-            raise ValueError(
-                f"--map {item!r}: expected QUANTITY=/path/to/dataset, e.g. n_nue=/fluid/n_e"
-            )
-        if key not in RAW_MOMENTS:
-            raise ValueError(
-                f"--map {item!r}: unknown quantity {key!r}; allowed: {', '.join(RAW_MOMENTS)}"
-            )
-        out[key] = value if value.startswith("/") else f"/{value}"
-    return out
-
-
-def list_datasets(h5: h5py.File) -> list[str]:
-    """Paths and shapes of every dataset in an open file, e.g. ``["/fluid/n_e (64, 64)"]``."""
-    found: list[str] = []
-
-    def visit(name: str, obj: object) -> None:
-        if isinstance(obj, h5py.Dataset):
-            found.append(f"/{name} {obj.shape}")
-
-    h5.visititems(visit)
-    return found
-
-
-def open_moment_datasets(
-    h5: h5py.File, raw_names: Sequence[str], mapping: Mapping[str, str] | None = None
-) -> dict[str, h5py.Dataset]:
-    """The datasets of ``raw_names`` in an open snapshot, checked to share one grid shape.
-
-    Raises:
-        ValueError: a dataset is missing (the message lists the datasets present) or the
-            shapes differ.
-    """
-    layout = {**DEFAULT_LAYOUT, **dict(mapping or {})}
-    datasets: dict[str, h5py.Dataset] = {}
-    for name in raw_names:
-        path = layout[name]
-        obj = h5.get(path)
-        if not isinstance(obj, h5py.Dataset):
-            present = "\n  ".join(list_datasets(h5)) or "(none)"
-            raise ValueError(
-                f"{h5.filename}: no dataset {path!r} for {name}; map it with --map {name}=/path. "
-                f"Datasets present:\n  {present}"
-            )
-        datasets[name] = obj
-    shapes = {name: d.shape for name, d in datasets.items()}
-    if len(set(shapes.values())) != 1:
-        raise ValueError(f"{h5.filename}: moment datasets differ in shape: {shapes}")
-    shape = next(iter(shapes.values()))
-    if len(shape) == 0 or 0 in shape:
-        raise ValueError(f"{h5.filename}: moment datasets have an empty grid shape {shape}")
-    return datasets
 
 
 def grid_blocks(shape: Sequence[int], max_cells: int) -> list[tuple[slice, ...]]:

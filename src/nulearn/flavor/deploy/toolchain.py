@@ -8,6 +8,7 @@ host and caches the shared library (``$NULEARN_CACHE_DIR`` or ``~/.cache/nulearn
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import platform
 import shutil
@@ -39,22 +40,26 @@ FORTRAN_FLAGS: tuple[str, ...] = ("-O3", "-march=native", "-fPIC", "-shared")
 
 
 def compiler_available(language: str) -> bool:
-    """Whether ``gcc`` (``language="c"``) or ``gfortran`` (``"fortran"``) is on PATH."""
+    """Whether ``gcc`` (``language="c"``), ``g++`` (``"cxx"``: the C header compiled as C++) or
+    ``gfortran`` (``"fortran"``) is on PATH."""
     return shutil.which(_compiler(language)) is not None
 
 
 def _compiler(language: str) -> str:
     if language == "c":
         return os.environ.get("CC", "gcc")
+    if language == "cxx":
+        return os.environ.get("CXX", "g++")
     if language == "fortran":
         return os.environ.get("FC", "gfortran")
-    raise ValueError(f"language must be 'c' or 'fortran', got {language!r}")
+    raise ValueError(f"language must be 'c', 'cxx' or 'fortran', got {language!r}")
 
 
 def compile_shared(
     source: Path, output: Path, language: str, extra_flags: Sequence[str] = ()
 ) -> Path:
-    """Compile one C header (exporting its functions) or Fortran module into a shared library.
+    """Compile one C header (as C or C++, exporting its functions) or Fortran module into a
+    shared library.
 
     Raises:
         RuntimeError: when the compiler is missing or fails (its stderr is in the message).
@@ -62,13 +67,13 @@ def compile_shared(
     compiler = _compiler(language)
     if shutil.which(compiler) is None:
         raise RuntimeError(f"{compiler} not found on PATH; install it (make system-deps)")
-    if language == "c":
+    if language in ("c", "cxx"):
         cmd = [
             compiler,
             *C_FLAGS,
             "-DNULEARN_API=",
             "-x",
-            "c",
+            "c" if language == "c" else "c++",
             str(source),
             "-o",
             str(output),
@@ -163,15 +168,14 @@ def build_kernel(
     """Generate, compile (once per plan, language and host; cached) and load a kernel."""
     directory = Path(directory) if directory is not None else kernel_cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    stem = f"{plan.name}-{plan.digest()}-{language}-{platform.node() or 'host'}"
+    code = generate_fortran_module(plan) if language == "fortran" else generate_c_header(plan)
+    # keyed by the generated source itself: a new code generator never reuses a stale kernel
+    digest = hashlib.sha256(code.encode()).hexdigest()[:16]
+    stem = f"{plan.name}-{digest}-{language}-{platform.node() or 'host'}"
     library = directory / f"{stem}.so"
     if not library.exists():
-        if language == "c":
-            source = directory / f"{stem}.h"
-            source.write_text(generate_c_header(plan))
-        else:
-            source = directory / f"{stem}.f90"
-            source.write_text(generate_fortran_module(plan))
+        source = directory / f"{stem}.{'f90' if language == 'fortran' else 'h'}"
+        source.write_text(code)
         # compile to a temporary name and rename: concurrent workers never load a half-written file
         tmp = directory / f"{stem}.{os.getpid()}.tmp.so"
         compile_shared(source, tmp, language)

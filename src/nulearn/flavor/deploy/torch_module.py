@@ -80,6 +80,11 @@ class RawMomentMLP(nn.Module):
         if model.kind != "mlp":
             raise ValueError(f"RawMomentMLP needs an mlp model, got {model.kind!r}")
         plan = model.plan()
+        if plan.domain is not None:
+            raise ValueError(
+                "the training-domain check is generated for C, Fortran and plan ONNX graphs, "
+                "not yet for the MLP module"
+            )
         raw = list(plan.raw_names)
         k = len(plan.feature_names)
         program = moment_program(plan.feature_names)
