@@ -27,10 +27,10 @@ shared library).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 
+from nulearn.flavor.deploy.codegen_c_stages import c_literal, lepton_sums
 from nulearn.flavor.deploy.plan import (
     Coordinates,
     Dense,
@@ -44,7 +44,7 @@ from nulearn.flavor.deploy.plan import (
 )
 from nulearn.flavor.deploy.raw_moments import MIN_DIRECTED_FLUX, FeatureOp, moment_program
 
-__all__ = ["c_function_name", "c_literal", "generate_c_header", "lepton_sums"]
+__all__ = ["c_function_name", "c_literal", "generate_c_header"]
 
 # Unroll a one-output dense layer (the logit of the LR or of an MLP) into straight-line code up
 # to this many inputs; hidden layers are loops over const arrays (straight-line hidden layers
@@ -84,15 +84,6 @@ NULEARN_VECTORIZE static inline double nulearn_exp_(double x)
 """
 
 
-def c_literal(value: float) -> str:
-    """Exact C double literal (17 significant digits round-trip)."""
-    if not math.isfinite(value):
-        raise ValueError(f"model parameter is not finite: {value!r}")
-    return (
-        f"{value:.17g}" if "e" in f"{value:.17g}" or "." in f"{value:.17g}" else f"{value:.17g}.0"
-    )
-
-
 def c_function_name(plan: DeployPlan) -> str:
     """Symbol of the generated function: ``nulearn_<plan.name>``."""
     return f"nulearn_{plan.name}"
@@ -108,24 +99,6 @@ def _array(name: str, values: np.ndarray) -> str:
 def _monomial(powers: np.ndarray, cols: list[str]) -> str:
     factors = [cols[i] for i, p in enumerate(powers) for _ in range(int(p))]
     return " * ".join(factors) if factors else "1.0"
-
-
-def lepton_sums(stage: Coordinates, name: Callable[[int], str], one: str) -> tuple[str, str]:
-    """``(g0, g1)`` expressions of a :class:`Coordinates` stage, summed left to right as
-    :func:`nulearn.flavor.models.coordinates.lepton_number_moments` does (C and Fortran alike).
-
-    Args:
-        stage: the stage.
-        name: input column ``i`` (0-based) -> its variable in the target language.
-        one: the literal 1 in the target language.
-    """
-    g0 = one + "".join(f" {'+' if sign > 0 else '-'} {name(i)}" for sign, i in stage.g0_terms)
-    g1 = ""
-    for k, (sign, a, b) in enumerate(stage.g1_terms):
-        term = name(a) if b < 0 else f"{name(a)} * {name(b)}"
-        op = ("" if sign > 0 else "-") if k == 0 else (" + " if sign > 0 else " - ")
-        g1 += f"{op}{term}"
-    return g0, g1
 
 
 def _coordinates_code(stage: Coordinates, cols: list[str], cur: str) -> list[str]:

@@ -16,11 +16,12 @@ expressions)``.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from nulearn.flavor.deploy.codegen_c import c_literal
 from nulearn.flavor.deploy.moment_features import (
     CLOSURE_FLUX_CAP,
     JEDYNAK,
@@ -30,18 +31,29 @@ from nulearn.flavor.deploy.moment_features import (
     TINY,
     MomentFeatures,
 )
-from nulearn.flavor.deploy.plan import RBFKernel
+from nulearn.flavor.deploy.plan import Coordinates, RBFKernel
 from nulearn.flavor.deploy.trees import LIGHTGBM_ZERO, TreeEnsemble
 
 __all__ = [
     "C_HELPERS",
     "TREE_BLOCK",
     "PreorderTrees",
+    "c_literal",
+    "lepton_sums",
     "moment_features_code",
     "preorder_trees",
     "rbf_kernel_code",
     "tree_ensemble_code",
 ]
+
+
+def c_literal(value: float) -> str:
+    """Exact C double literal (17 significant digits round-trip)."""
+    if not math.isfinite(value):
+        raise ValueError(f"model parameter is not finite: {value!r}")
+    return (
+        f"{value:.17g}" if "e" in f"{value:.17g}" or "." in f"{value:.17g}" else f"{value:.17g}.0"
+    )
 
 
 def _series_horner() -> tuple[str, str]:
@@ -265,8 +277,6 @@ def moment_features_code(
     stage: MomentFeatures, s: int, cols: list[str]
 ) -> tuple[str, list[str], list[str]]:
     """Inputs, g0, g1, g1 / (|g0| + softening), log(max(alpha, 1e-300)) (+ closure columns)."""
-    from nulearn.flavor.deploy.codegen_c import lepton_sums
-    from nulearn.flavor.deploy.plan import Coordinates
 
     sums = Coordinates(
         ratio_columns=1 if stage.n_in == 3 else 3,
@@ -310,3 +320,21 @@ def moment_features_code(
             ]
             out.append(f"{p}G{k}")
     return "", body, out
+
+
+def lepton_sums(stage: Coordinates, name: Callable[[int], str], one: str) -> tuple[str, str]:
+    """``(g0, g1)`` expressions of a :class:`Coordinates` stage, summed left to right as
+    :func:`nulearn.flavor.models.coordinates.lepton_number_moments` does (C and Fortran alike).
+
+    Args:
+        stage: the stage.
+        name: input column ``i`` (0-based) -> its variable in the target language.
+        one: the literal 1 in the target language.
+    """
+    g0 = one + "".join(f" {'+' if sign > 0 else '-'} {name(i)}" for sign, i in stage.g0_terms)
+    g1 = ""
+    for k, (sign, a, b) in enumerate(stage.g1_terms):
+        term = name(a) if b < 0 else f"{name(a)} * {name(b)}"
+        op = ("" if sign > 0 else "-") if k == 0 else (" + " if sign > 0 else " - ")
+        g1 += f"{op}{term}"
+    return g0, g1

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 
-from nulearn.flavor.deploy.codegen_c import lepton_sums
-from nulearn.flavor.deploy.fortran_arrays import fortran_literal, module_array
+from nulearn.flavor.deploy.codegen_c_stages import lepton_sums
+from nulearn.flavor.deploy.fortran_arrays import _continued, fortran_literal, module_array
 from nulearn.flavor.deploy.fortran_arrays import lit as _lit
 from nulearn.flavor.deploy.fortran_arrays import wrap as _wrap
 from nulearn.flavor.deploy.plan import (
@@ -36,11 +36,6 @@ from nulearn.flavor.deploy.raw_moments import MIN_DIRECTED_FLUX, FeatureOp, mome
 __all__ = ["fortran_literal", "generate_fortran_module"]
 
 _UNROLL_LIMIT = 256
-
-
-def _continued(expr: str) -> str:
-    """Break a long ``a + b - c`` expression before its operators (free-form lines <= 132)."""
-    return expr.replace(" + ", " &\n        + ").replace(" - ", " &\n        - ")
 
 
 def _expr(items: list[str]) -> str:

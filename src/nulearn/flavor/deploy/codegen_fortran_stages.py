@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nulearn.flavor.deploy.fortran_arrays import _continued, module_array
 from nulearn.flavor.deploy.fortran_arrays import lit as _lit
-from nulearn.flavor.deploy.fortran_arrays import module_array
 from nulearn.flavor.deploy.moment_features import (
     CLOSURE_FLUX_CAP,
     JEDYNAK,
@@ -211,8 +211,7 @@ def moment_features_code(
     stage: MomentFeatures, s: int, prev: str, cur: str
 ) -> tuple[str, list[str], list[str]]:
     """Inputs, g0, g1, g1 / (|g0| + softening), log(max(alpha, 1e-300)) (+ closure columns)."""
-    from nulearn.flavor.deploy.codegen_c import lepton_sums
-    from nulearn.flavor.deploy.codegen_fortran import _continued
+    from nulearn.flavor.deploy.codegen_c_stages import lepton_sums
     from nulearn.flavor.deploy.plan import Coordinates
 
     k = stage.n_in

@@ -42,6 +42,7 @@ from nulearn.flavor.deploy.plan import (
 )
 
 __all__ = [
+    "calibration_from",
     "coordinates_stage",
     "plan_from_boosted_trees",
     "plan_from_decision_tree",
@@ -353,7 +354,6 @@ def plan_from_svm(estimator: Any, **common: Any) -> DeployPlan:
     convention, positive for class 1). Nystroem mode: ``d = w . float32(N K(landmarks, x)) + b``
     as the model computes it. Then ``p = sigmoid(d / T)`` with the model's temperature.
     """
-    from nulearn.flavor.deploy.loading import calibration_from
 
     stages, model = _leading_scalers(estimator, len(common["feature_names"]))
     mode = getattr(model, "mode_", None)
@@ -381,3 +381,34 @@ def plan_from_svm(estimator: Any, **common: Any) -> DeployPlan:
         raise ValueError(f"{type(model).__name__} is not a fitted RBFSVMClassifier")
     calibration = calibration_from(model.calibrator_)
     return DeployPlan(kind="svm", stages=tuple(stages), **{**common, "calibration": calibration})
+
+
+def calibration_from(calibrator: Any) -> Calibration:
+    """:class:`Calibration` equivalent to a fitted :mod:`nulearn.ml.calibration` calibrator.
+
+    Temperature scaling there clips probabilities to [1e-7, 1 - 1e-7] before the logit, so the
+    raw logit is clipped to the same range here.
+    """
+    method = getattr(calibrator, "method", "none")
+    if method == "none":
+        return Calibration()
+    if method == "temperature":
+        from nulearn.ml.calibration import logit
+
+        lo, hi = (float(v) for v in logit(np.array([0.0, 1.0])))
+        return Calibration(
+            kind="temperature",
+            temperature=float(calibrator.temperature),
+            logit_min=lo,
+            logit_max=hi,
+        )
+    if method == "isotonic":
+        iso = calibrator._iso  # the fitted sklearn IsotonicRegression (clip out of bounds)
+        return Calibration(
+            kind="isotonic",
+            x=np.asarray(iso.X_thresholds_, dtype=np.float64),
+            y=np.asarray(iso.y_thresholds_, dtype=np.float64),
+        )
+    raise ValueError(
+        f"calibrator method {method!r} cannot be exported; supported: none, temperature, isotonic"
+    )

@@ -87,3 +87,8 @@ def module_array(name: str, values: np.ndarray, ftype: str, lower: int = 1) -> s
         + " ]\n"
     )
     return "".join(decls)
+
+
+def _continued(expr: str) -> str:
+    """Break a long ``a + b - c`` expression before its operators (free-form lines <= 132)."""
+    return expr.replace(" + ", " &\n        + ").replace(" - ", " &\n        - ")

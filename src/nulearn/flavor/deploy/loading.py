@@ -42,13 +42,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nulearn.flavor.deploy.extract import (
+    calibration_from,
     plan_from_boosted_trees,
     plan_from_decision_tree,
     plan_from_sklearn_pipeline,
     plan_from_svm,
     plan_from_torch,
 )
-from nulearn.flavor.deploy.plan import INVALID_FLAG, Calibration, DeployPlan
+from nulearn.flavor.deploy.plan import INVALID_FLAG, DeployPlan
 from nulearn.flavor.deploy.raw_moments import (
     features_from_raw,
     is_three_dimensional,
@@ -57,7 +58,7 @@ from nulearn.flavor.deploy.raw_moments import (
 )
 from nulearn.ml.model_card import CARD_FILE, file_sha256, load_model
 
-__all__ = ["PLANNED_KINDS", "DeployableModel", "calibration_from", "load_deployable"]
+__all__ = ["PLANNED_KINDS", "DeployableModel", "load_deployable"]
 
 
 #: kinds of model that :meth:`DeployableModel.plan` turns into generated code
@@ -86,37 +87,6 @@ def _kind(estimator: Any) -> str:
         if isinstance(final, cls):
             return kind
     return "sklearn"
-
-
-def calibration_from(calibrator: Any) -> Calibration:
-    """:class:`Calibration` equivalent to a fitted :mod:`nulearn.ml.calibration` calibrator.
-
-    Temperature scaling there clips probabilities to [1e-7, 1 - 1e-7] before the logit, so the
-    raw logit is clipped to the same range here.
-    """
-    method = getattr(calibrator, "method", "none")
-    if method == "none":
-        return Calibration()
-    if method == "temperature":
-        from nulearn.ml.calibration import logit
-
-        lo, hi = (float(v) for v in logit(np.array([0.0, 1.0])))
-        return Calibration(
-            kind="temperature",
-            temperature=float(calibrator.temperature),
-            logit_min=lo,
-            logit_max=hi,
-        )
-    if method == "isotonic":
-        iso = calibrator._iso  # the fitted sklearn IsotonicRegression (clip out of bounds)
-        return Calibration(
-            kind="isotonic",
-            x=np.asarray(iso.X_thresholds_, dtype=np.float64),
-            y=np.asarray(iso.y_thresholds_, dtype=np.float64),
-        )
-    raise ValueError(
-        f"calibrator method {method!r} cannot be exported; supported: none, temperature, isotonic"
-    )
 
 
 @dataclass
