@@ -22,7 +22,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# gcc/gfortran compile the generated model code in tests; PostgreSQL backs the multi-worker tuning test.
+# gcc/gfortran compile the generated model code in tests; PostgreSQL backs the multi-worker tuning test;
+# headless Chromium opens the HTML reports.
 system-deps:
 	@bash scripts/install-system-deps.sh
 
