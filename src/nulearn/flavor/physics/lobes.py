@@ -3,11 +3,13 @@ r"""Exact sign structure of an ELN distribution in :math:`\mu`, and beams that r
 Both built-in families make :math:`G(\mu)` a signed sum of exponentials in one variable:
 maximum entropy :math:`G = \sum_s c_s e^{a_s \mu}` (variable :math:`x = \mu`), Gaussian
 :math:`G = \sum_s c_s e^{-b_s (1-\mu)^2}` (variable :math:`x = (1-\mu)^2`). A sum of K exponentials
-:math:`\sum_s c_s e^{\lambda_s x}` has at most K - 1 real zeros (Descartes' rule for exponential
-sums, Pólya & Szegő, Problems and Theorems in Analysis II, Part V, No. 75), and its zeros are
-separated by those of :math:`\frac{d}{dx}\big(e^{-\lambda_1 x} \sum_s c_s e^{\lambda_s x}\big)`, a sum
-of K - 1 exponentials. Recursing down to one term isolates every zero in an interval on which the
-sum is monotone, so bisection finds each one; no grid can miss a lobe, however narrow or shallow.
+:math:`\sum_s c_s e^{\lambda_s x}` (distinct :math:`\lambda_s`) has at most K - 1 real zeros: by
+Rolle's theorem its zeros are separated by those of
+:math:`\frac{d}{dx}\big(e^{-\lambda_1 x} \sum_s c_s e^{\lambda_s x}\big)`, a sum of K - 1
+exponentials (Laguerre's extension of Descartes' rule of signs; Pólya & Szegő, Problems and
+Theorems in Analysis II, Part Five). Recursing down to one term isolates every zero in an
+interval on which the sum is monotone, so bisection finds each one; no grid can miss a lobe,
+however narrow or shallow.
 
 Tolerance (as in :mod:`nulearn.flavor.physics.crossings`): a region between zeros of G counts as
 positive when :math:`G > r\sum_s f_s` somewhere in it, negative when :math:`G < -r\sum_s f_s`;
