@@ -24,10 +24,10 @@ from scipy.optimize import minimize
 from scipy.spatial import cKDTree
 
 from nulearn.flavor.physics.families import get_family
+from nulearn.flavor.physics.species import ELN_SPECIES as SPECIES_ELN
+from nulearn.flavor.physics.species import SPECIES as SPECIES_XLN
+from nulearn.flavor.physics.species import species_signs
 
-SPECIES_ELN = ("nue", "nuebar")
-SPECIES_XLN = ("nue", "nuebar", "nux", "nuxbar")
-SIGNS = {"nue": 1.0, "nuebar": -1.0, "nux": -1.0, "nuxbar": 1.0}
 BRUTE_DIRECTIONS = 200_000
 
 
@@ -52,7 +52,7 @@ def maxent_terms(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarra
         log_norm = np.where(a > 0, np.log(safe / -np.expm1(-2.0 * safe)), math.log(0.5))
         logc[:, j] = np.log(dens / (2.0 * math.pi)) + log_norm - a
         vec[:, j] = (a / np.where(mag > 0, mag, 1.0))[:, None] * flux
-    return logc, vec, np.array([SIGNS[s] for s in species])
+    return logc, vec, species_signs(species)
 
 
 @lru_cache(maxsize=2)

@@ -22,6 +22,7 @@ from nulearn.flavor.physics.lobes import (
     exact_crossings,
     moment_arrays,
 )
+from nulearn.flavor.physics.species import ELN_SPECIES, SPECIES, species_signs
 from nulearn.flavor.physics.stability import (
     SQRT2_GF_CM3_PER_S,
     StabilityConfig,
@@ -300,7 +301,7 @@ def test_cli_growth_from_moments_and_distributions(tmp_path) -> None:
 
 
 # -- exact sign structure and adaptive refinement of marginal cells --------------------------------
-SIGNS = {"eln": np.array([1.0, -1.0]), "xln": np.array([1.0, -1.0, -1.0, 1.0])}
+SIGNS = {"eln": species_signs(ELN_SPECIES), "xln": species_signs(SPECIES)}
 _FAMILIES = st.sampled_from(["maxent", "gaussian"])
 _SCHEMES = st.sampled_from(["eln", "xln"])
 

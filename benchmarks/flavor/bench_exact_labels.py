@@ -16,7 +16,8 @@ Prints Markdown tables:
 The stress cells and the brute-force reference are the test fixtures of
 ``tests/flavor/physics/stress_cells.py``, so the benchmark measures what the tests check.
 
-Run: ``.venv/bin/python benchmarks/bench_exact_labels.py [--smoke]``. Timings depend on machine load.
+Run: ``.venv/bin/python benchmarks/flavor/bench_exact_labels.py [--smoke]``. Timings depend on
+machine load.
 """
 
 from __future__ import annotations
@@ -43,14 +44,13 @@ from nulearn.flavor.physics.moments3d import (
     maxent3d_log_distribution,
     species_in,
 )
+from nulearn.flavor.physics.species import ELN_SIGN, species_signs
 from nulearn.flavor.physics.stability import StabilityConfig, growth_rate_from_moments
 from nulearn.ml.report import markdown_table
 
-SIGN = {"nue": 1.0, "nuebar": -1.0, "nux": -1.0, "nuxbar": 1.0}
-
 
 def _stress_module() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "tests" / "flavor" / "physics" / "stress_cells.py"
+    path = Path(__file__).resolve().parents[2] / "tests" / "flavor" / "physics" / "stress_cells.py"
     spec = importlib.util.spec_from_file_location("stress_cells", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -82,7 +82,7 @@ def former_scan(frame: pd.DataFrame, n_directions: int = 2000, rtol: float = 1e-
         total = np.zeros_like(g)
         for s in species:
             f = np.exp(maxent3d_log_distribution(dens[s][sl] / dens["nue"][sl], canon[s][sl], dirs))
-            g += SIGN[s] * f
+            g += ELN_SIGN[s] * f
             total += f
         zero = rtol * total.max(axis=1, keepdims=True)
         pos = np.where(g > zero, g, 0.0).sum(axis=1)
@@ -190,7 +190,7 @@ def growth_tables(
     rows = []
     for family in ("maxent", "gaussian"):
         for scheme in ("eln", "xln"):
-            signs = np.array([1.0, -1.0, -1.0, 1.0][: 4 if scheme == "xln" else 2])
+            signs = species_signs(sc.SPECIES_XLN if scheme == "xln" else sc.SPECIES_ELN)
 
             def crossing(
                 f: pd.DataFrame, family: str = family, signs: np.ndarray = signs
@@ -255,7 +255,7 @@ def _resolved_reference(cells: pd.DataFrame) -> np.ndarray:
 
     fam = get_family("maxent")
     _, density, flux = moment_arrays(cells)
-    zeros = exact_crossings(density, flux, np.array([1.0, -1.0]), "maxent").zeros
+    zeros = exact_crossings(density, flux, species_signs(sc.SPECIES_ELN), "maxent").zeros
     x, w = np.polynomial.legendre.leggauss(16)
     out = []
     for i in range(len(cells)):
@@ -263,7 +263,7 @@ def _resolved_reference(cells: pd.DataFrame) -> np.ndarray:
         ends = sorted(fixed | set(zeros[i][np.isfinite(zeros[i])]))
         lo, hi = np.array(ends[:-1])[:, None], np.array(ends[1:])[:, None]
         mu, wt = (0.5 * (hi - lo) * x + 0.5 * (hi + lo)).ravel(), (0.5 * (hi - lo) * w).ravel()
-        g = wt * (np.array([1.0, -1.0]) @ fam.distribution(density[i], flux[i], mu))
+        g = wt * (species_signs(sc.SPECIES_ELN) @ fam.distribution(density[i], flux[i], mu))
         cfg = StabilityConfig(n_k=301, n_refine=6, adaptive=False)
         out.append(growth_rate_beams(mu, g[None, :], cfg).growth_rate[0])
     return np.array(out)
@@ -276,7 +276,7 @@ def main() -> None:
     args = parser.parse_args()
     numba.set_num_threads(1)
     if args.smoke:
-        sizes = {"beam": 4, "pairs": 2, "speed": 300, "random": 30, "growth_pairs": 2, "near": 2}
+        sizes = {"beam": 2, "pairs": 1, "speed": 100, "random": 8, "growth_pairs": 1, "near": 1}
     else:
         sizes = {
             "beam": 60,
