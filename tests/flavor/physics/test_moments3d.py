@@ -28,9 +28,32 @@ from nulearn.flavor.physics.moments3d import (
     random_rotations,
     rotate_moments3d,
 )
-from nulearn.flavor.physics.species import XLN_FEATURES
+from nulearn.flavor.physics.species import ELN_FEATURES, XLN_FEATURES
+
+from .stress_cells import (
+    brute_force_extrema,
+    maxent_terms,
+    near_beam_moments,
+    reference_crossing,
+    shallow_moments,
+)
 
 SPECIES4 = ("nue", "nuebar", "nux", "nuxbar")
+#: The decision L_max > eps is ill-conditioned within rounding of l + b . Omega (|b| up to 1e5).
+TIE = 1e-9
+
+
+def _raw(density: dict[str, float], flux: dict[str, np.ndarray]) -> pd.DataFrame:
+    cols: dict[str, list[float]] = {}
+    for s, n in density.items():
+        cols[f"n_{s}"] = [n]
+        for a, comp in zip("xyz", flux[s], strict=True):
+            cols[f"flux_{a}_{s}"] = [comp * n]
+    return pd.DataFrame(cols)
+
+
+def _label(frame: pd.DataFrame) -> np.ndarray:
+    return label_moments3d(frame)["crossing"].to_numpy()
 
 
 def test_fibonacci_sphere_is_a_quadrature() -> None:
@@ -209,3 +232,100 @@ def test_cli_label3d(tmp_path) -> None:
         ],
     )
     assert res.exit_code != 0
+
+
+_EXACT = settings(max_examples=40, deadline=None, derandomize=True)
+
+
+@_EXACT
+@given(
+    log_alpha=st.floats(-3.0, 3.0),
+    flux_nue=st.floats(0.0, 0.99999),
+    flux_nuebar=st.floats(0.0, 0.99999),
+    angle=st.floats(0.0, math.pi),
+    seed=st.integers(0, 2**16),
+)
+def test_eln_label_is_the_closed_form(log_alpha, flux_nue, flux_nuebar, angle, seed) -> None:
+    # Two species: ln(f_nue / f_nuebar) = dl + (b_nue - b_nuebar) . Omega is linear on the sphere,
+    # so max/min over Omega are dl +- |db| in closed form, whatever the beam width.
+    rot = random_rotations(1, seed)[0]
+    raw = _raw(
+        {"nue": 1.0, "nuebar": 10**log_alpha},
+        {
+            "nue": rot @ np.array([0.0, 0.0, flux_nue]),
+            "nuebar": rot @ (flux_nuebar * np.array([math.sin(angle), 0.0, math.cos(angle)])),
+        },
+    )
+    logc, vec, _ = maxent_terms(raw)
+    dl, db = logc[0, 0] - logc[0, 1], float(np.linalg.norm(vec[0, 0] - vec[0, 1]))
+    eps = math.log1p(1e-10) - math.log1p(-1e-10)
+    hi, lo = dl + db, dl - db
+    if min(abs(hi - eps), abs(lo + eps)) < TIE * (1.0 + db):
+        return
+    assert _label(raw)[0] == int(hi > eps and lo < -eps)
+
+
+@_EXACT
+@given(
+    xln=st.booleans(),
+    log_densities=st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3),
+    fluxes=st.lists(st.floats(0.0, 0.99), min_size=4, max_size=4),
+    seed=st.integers(0, 2**16),
+)
+def test_parallel_fluxes_get_the_1d_label(xln, log_densities, fluxes, seed) -> None:
+    # All fluxes along one (randomly rotated) axis: the 3D test is the 1D test of
+    # nulearn.flavor.data.labelling on a grid fine enough (1e-4 in mu) to resolve every lobe here.
+    species = SPECIES4 if xln else SPECIES4[:2]
+    axis = random_rotations(1, seed)[0] @ np.array([0.0, 0.0, 1.0])
+    dens = dict(zip(species, [1.0, *(10.0**x for x in log_densities)], strict=False))
+    raw = _raw(dens, {s: f * axis for s, f in zip(species, fluxes, strict=False)})
+    features = features_from_moments3d(raw)[list(XLN_FEATURES if xln else ELN_FEATURES)]
+    one_d = label_moments(features, "maxent", n_mu=20_001)["crossing"].to_numpy()
+    np.testing.assert_array_equal(_label(raw), one_d)
+
+
+@settings(max_examples=4, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**16), xln=st.booleans())
+def test_exact_label_matches_brute_force_on_stress_cells(seed, xln) -> None:
+    # A near-beam (F up to 0.99999, off-axis) and a pair straddling the crossing boundary
+    # (bisection on n_nuebar to a gap of 1e-2..1e-12): the old fixed-direction scan misses many.
+    scheme = "xln" if xln else "eln"
+    cells = pd.concat(
+        [near_beam_moments(2, seed, scheme), shallow_moments(1, seed, _label, scheme)],
+        ignore_index=True,
+    )
+    reference = brute_force_extrema(cells, with_eln=False)
+    np.testing.assert_array_equal(_label(cells), reference_crossing(reference))
+
+
+def test_exact_extremes_and_label_do_not_depend_on_the_scan() -> None:
+    cells = pd.concat(
+        [near_beam_moments(6, 11, "xln"), shallow_moments(3, 12, _label, "xln")],
+        ignore_index=True,
+    )
+    coarse, fine = (
+        label_moments3d(cells, n_directions=100),
+        label_moments3d(cells, n_directions=4000),
+    )
+    np.testing.assert_array_equal(coarse["crossing"], fine["crossing"])
+    scale = np.abs(fine[["eln_min", "eln_max"]]).max(axis=1).to_numpy()[:, None]
+    np.testing.assert_allclose(
+        coarse[["eln_min", "eln_max"]] / scale, fine[["eln_min", "eln_max"]] / scale, atol=1e-9
+    )
+    ref = brute_force_extrema(cells.iloc[:4])
+    np.testing.assert_allclose(
+        fine[["eln_min", "eln_max"]].iloc[:4] / scale[:4],
+        ref[["eln_min", "eln_max"]] / scale[:4],
+        atol=1e-9,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scheme", ["eln", "xln"])
+def test_exact_label_matches_brute_force_on_a_large_stress_set(scheme) -> None:
+    cells = pd.concat(
+        [near_beam_moments(30, 21, scheme), shallow_moments(15, 22, _label, scheme)],
+        ignore_index=True,
+    )
+    reference = brute_force_extrema(cells, with_eln=False)
+    np.testing.assert_array_equal(_label(cells), reference_crossing(reference))

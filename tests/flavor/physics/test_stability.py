@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from nulearn.cli import app
-from nulearn.flavor.data.labelling import label_moments
+from nulearn.flavor.data.labelling import crossings_for_family, label_moments
 from nulearn.flavor.data.tables import read_dataset, write_dataset
 from nulearn.flavor.physics.families import get_family
+from nulearn.flavor.physics.lobes import (
+    ExactCrossings,
+    adaptive_beams,
+    exact_crossings,
+    moment_arrays,
+)
+from nulearn.flavor.physics.species import ELN_SPECIES, SPECIES, species_signs
 from nulearn.flavor.physics.stability import (
     SQRT2_GF_CM3_PER_S,
     StabilityConfig,
@@ -25,6 +35,8 @@ from nulearn.flavor.physics.stability import (
     growth_table,
     linearized_matrix,
 )
+
+from .stress_cells import near_beam_features, random_features, shallow_features
 
 FAST = StabilityConfig(n_beams=16, n_k=48, n_refine=3)
 
@@ -286,3 +298,141 @@ def test_cli_growth_from_moments_and_distributions(tmp_path) -> None:
         ],
     )
     assert res.exit_code != 0 and "eln" in res.output
+
+
+# -- exact sign structure and adaptive refinement of marginal cells --------------------------------
+SIGNS = {"eln": species_signs(ELN_SPECIES), "xln": species_signs(SPECIES)}
+_FAMILIES = st.sampled_from(["maxent", "gaussian"])
+_SCHEMES = st.sampled_from(["eln", "xln"])
+
+
+def _exact(features: pd.DataFrame, family: str) -> ExactCrossings:
+    _, density, flux = moment_arrays(features)
+    return exact_crossings(density, flux, SIGNS["xln" if density.shape[1] == 4 else "eln"], family)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(family=_FAMILIES, scheme=_SCHEMES, seed=st.integers(0, 2**16))
+def test_exact_crossings_match_a_fine_grid_search(family, scheme, seed) -> None:
+    cells = random_features(8, seed, scheme)
+    exact = _exact(cells, family)
+    grid = label_moments(cells, family, n_mu=20_001)
+    np.testing.assert_array_equal(exact.has_crossing, grid["crossing"] == 1)
+    np.testing.assert_array_equal(exact.n_crossings, grid["n_crossings"])
+    ref = crossings_for_family(
+        family,
+        {
+            s: d
+            for s, d in zip(
+                ("nue", "nuebar", "nux", "nuxbar"), moment_arrays(cells)[1].T, strict=False
+            )
+        },
+        {
+            s: f
+            for s, f in zip(
+                ("nue", "nuebar", "nux", "nuxbar"), moment_arrays(cells)[2].T, strict=False
+            )
+        },
+        n_mu=20_001,
+    )
+    # Grid angles interpolate G linearly between points 1e-4 apart.
+    np.testing.assert_allclose(exact.angles, ref.angles[:, :3], atol=1e-4)
+
+
+def test_exact_crossings_place_a_1e9_wide_lobe_to_machine_precision() -> None:
+    # ELN maxent: ln(f_nue / f_nuebar) = dl + (a_nue - a_nuebar)(mu - 1) is linear in mu; choosing
+    # alpha so that it is +-1e-9 (a_nue - a_nuebar) at mu = 1 puts the zero at 1 -+ 1e-9.
+    fam = get_family("maxent")
+    (l_e, a_e, _), (l_b, a_b, _) = fam.log_quadratic([1.0, 1.0], [0.3, 0.1])
+    alphas = [math.exp(l_e - l_b - sign * 1e-9 * (a_e - a_b)) for sign in (1.0, -1.0)]
+    cells = pd.DataFrame({"alpha": alphas, "F_nue": [0.3, 0.3], "F_nuebar": [0.1, 0.1]})
+    exact = _exact(cells, "maxent")
+    assert exact.has_crossing.tolist() == [True, False]
+    assert exact.angles[0, 0] == pytest.approx(1.0 - 1e-9, abs=1e-15)
+
+
+@settings(max_examples=16, deadline=None, derandomize=True)
+@given(family=_FAMILIES, scheme=_SCHEMES, seed=st.integers(0, 2**16))
+def test_growth_is_positive_exactly_when_g_crosses(family, scheme, seed) -> None:
+    cells = random_features(5, seed, scheme, max_flux=0.99)
+    rates = growth_rate_from_moments(cells, family)
+    crossing = _exact(cells, family).has_crossing
+    depth = label_moments(cells, family, n_mu=4001)["depth"].to_numpy()
+    growth = rates["growth_rate"].to_numpy()
+    assert np.all(growth[~crossing] == 0.0)
+    resolvable = crossing & (depth >= 1e-7)
+    assert np.all(growth[resolvable] > 0)
+    # A crossing left at zero growth is never reported as converged.
+    assert not rates["growth_converged"][crossing & (growth == 0)].any()
+
+
+def _exact_label(family: str):
+    def label(features: pd.DataFrame) -> np.ndarray:
+        return _exact(features, family).has_crossing.astype(np.int8)
+
+    return label
+
+
+@pytest.mark.parametrize("family", ["maxent", "gaussian"])
+@pytest.mark.parametrize("scheme", ["eln", "xln"])
+def test_shallow_crossings_grow_and_their_twins_do_not(family, scheme) -> None:
+    # Pairs straddling the crossing boundary (bisection in alpha to a gap 1e-3..1e-6): the default
+    # 24 beams call most of the crossing side stable.
+    cells = shallow_features(3, 5, _exact_label(family), scheme, gaps=(3.0, 6.0))
+    rates = growth_rate_from_moments(cells, family)
+    growth = rates["growth_rate"].to_numpy()
+    depth = label_moments(cells, family, n_mu=4001)["depth"].to_numpy()
+    inside = np.arange(len(cells)) % 2 == 0
+    assert np.all(growth[~inside] == 0.0)
+    assert np.all(growth[inside & (depth >= 1e-7)] > 0)
+    default = growth_rate_from_moments(cells, family, replace(StabilityConfig(), adaptive=False))
+    assert {"growth_converged"} <= set(default.columns) and default["growth_converged"].all()
+
+
+def _resolved_reference(cells: pd.DataFrame, family: str = "maxent") -> np.ndarray:
+    """Many beams (16-node panels graded to 1e-6 at mu = 1, split at the crossings) and a fine k grid."""
+    fam = get_family(family)
+    _, density, flux = moment_arrays(cells)
+    zeros = _exact(cells, family).zeros
+    x, w = np.polynomial.legendre.leggauss(16)
+    out = []
+    for i in range(len(cells)):
+        ends = sorted(
+            {-1.0, 0.0, 0.9, 0.99, 0.999, 0.9999, 0.99999, 0.999999, 1.0}
+            | set(zeros[i][np.isfinite(zeros[i])])
+        )
+        lo, hi = np.array(ends[:-1])[:, None], np.array(ends[1:])[:, None]
+        mu, wt = (0.5 * (hi - lo) * x + 0.5 * (hi + lo)).ravel(), (0.5 * (hi - lo) * w).ravel()
+        g = wt * (SIGNS["eln"] @ fam.distribution(density[i], flux[i], mu))
+        cfg = StabilityConfig(n_k=201, n_refine=6, adaptive=False)
+        out.append(growth_rate_beams(mu, g[None, :], cfg).growth_rate[0])
+    return np.array(out)
+
+
+def test_near_beams_match_a_resolved_reference() -> None:
+    # F = 0.9999 nuebar with alpha >= 100 (or nue with alpha <= 0.01): the default beams put the
+    # beam in their last cell and are up to ~25% low.
+    cells = near_beam_features(2, 8)
+    rates = growth_rate_from_moments(cells)
+    assert rates["growth_converged"].all()
+    np.testing.assert_allclose(rates["growth_rate"], _resolved_reference(cells), rtol=2e-2)
+
+
+@pytest.mark.slow
+def test_near_beams_match_a_resolved_reference_many() -> None:
+    cells = near_beam_features(10, 9)
+    rates = growth_rate_from_moments(cells)
+    np.testing.assert_allclose(rates["growth_rate"], _resolved_reference(cells), rtol=2e-2)
+
+
+def test_adaptive_beams_end_panels_at_the_crossings() -> None:
+    zeros = np.array([-0.3, 0.999, np.nan])
+    mu, w = adaptive_beams(zeros, peak_width=1e-4, nodes_per_panel=6, resonances=[(0.2, 1e-3)])
+    assert w.sum() == pytest.approx(2.0, rel=1e-14) and np.all(np.diff(mu) > 0)
+    # Panels end at every anchor: |mu - z| is then piecewise linear and integrated exactly.
+    for z in (-0.3, 0.999, 0.2):
+        assert (w * np.abs(mu - z)).sum() == pytest.approx(
+            ((1 + z) ** 2 + (1 - z) ** 2) / 2, rel=1e-13
+        )
+    assert np.min(np.abs(mu - 0.2)) < 1e-4  # graded towards the resonance (width 1e-3)
+    assert 1.0 - mu.max() < 1e-5  # and towards mu = 1 (peak width 1e-4)

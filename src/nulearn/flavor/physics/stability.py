@@ -54,6 +54,17 @@ Wavenumber search: :math:`k` is scanned on a uniform grid over :math:`[-\kappa S
 :math:`S = \int|G|\,d\mu` (the unstable band lies within :math:`|k| \lesssim 2.5 S` for the families of
 :mod:`nulearn.flavor.physics.families`), then refined ``n_refine`` times around the best point.
 
+Marginal cells (:func:`growth_rate_from_moments`, ``adaptive``): a shallow crossing has a lobe
+narrower than the beam spacing (beams of one sign: exactly, and wrongly, stable) and an unstable
+band far narrower than the k grid; a near-beam (F -> 1) peaks between the last node and
+:math:`\mu = 1`. Crossing cells (exact zeros of G, :mod:`nulearn.flavor.physics.lobes`) that are
+shallow, narrow, unresolved by the default beams or found stable are re-solved on composite
+Gauss-Legendre panels ending at every crossing angle, graded towards it and towards :math:`\mu = 1`,
+with k searched around the resonance: a weakly growing mode has phase velocity
+:math:`u = \omega/k` inside a lobe (:func:`~nulearn.flavor.physics.lobes.resonance_windows`).
+Panels get more nodes until the growth rate changes by less than ``adaptive_rtol``;
+``growth_converged`` is False where it never did (the value is then a lower bound).
+
 >>> import numpy as np
 >>> res = growth_rate_beams([-0.5, 0.5], [[0.4, -0.1]], StabilityConfig(n_k=65, n_refine=4))
 >>> round(float(res.growth_rate_m0[0]), 6)   # two beams: (1 - mu1 mu2) sqrt(-g1 g2) = 1.25 * 0.2
@@ -63,7 +74,8 @@ Wavenumber search: :math:`k` is scanned on a uniform grid over :math:`[-\kappa S
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -71,6 +83,13 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import erf, erfc
 
 from nulearn.flavor.physics.families import get_family
+from nulearn.flavor.physics.lobes import (
+    adaptive_beams,
+    exact_crossings,
+    marginal_cells,
+    moment_arrays,
+    resonance_windows,
+)
 from nulearn.flavor.physics.species import (
     ELN_SIGN,
     density_column,
@@ -125,6 +144,12 @@ class StabilityConfig(YAMLConfig):
         branches: azimuthal harmonics to solve, a subset of (0, 1).
         skip_single_signed: return 0 without an eigen-solve for cells whose beams all have
             one sign of G (exactly stable, see the module docstring).
+        adaptive: re-solve marginal crossing cells from moments on crossing-adapted beams with
+            resonance k windows (:func:`growth_rate_from_moments`).
+        adaptive_rtol: relative change of the growth rate between refinement levels (4, 6, 8, ...
+            Gauss-Legendre nodes per panel) that counts as converged.
+        adaptive_levels: most refinement levels.
+        marginal_depth: crossing cells with depth (on the default beams) below this are refined.
     """
 
     n_beams: int = 24
@@ -134,16 +159,23 @@ class StabilityConfig(YAMLConfig):
     refine_points: int = 7
     branches: tuple[int, ...] = BRANCHES
     skip_single_signed: bool = True
+    adaptive: bool = True
+    adaptive_rtol: float = 1e-2
+    adaptive_levels: int = 4
+    marginal_depth: float = 1e-2
 
     def __post_init__(self) -> None:
         if not isinstance(self.branches, tuple):
             object.__setattr__(self, "branches", tuple(int(b) for b in self.branches))
-        for name, lo in (("n_beams", 2), ("n_k", 3), ("n_refine", 0), ("refine_points", 1)):
+        integers = (("n_beams", 2), ("n_k", 3), ("n_refine", 0), ("refine_points", 1))
+        for name, lo in (*integers, ("adaptive_levels", 2)):
             value = getattr(self, name)
             if int(value) != value or value < lo:
                 raise ValueError(f"StabilityConfig.{name} = {value!r}; must be an integer >= {lo}")
-        if not (math.isfinite(self.k_span) and self.k_span > 0):
-            raise ValueError(f"StabilityConfig.k_span = {self.k_span!r}; must be finite and > 0")
+        for name in ("k_span", "adaptive_rtol", "marginal_depth"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"StabilityConfig.{name} = {value!r}; must be finite and > 0")
         if not self.branches or any(b not in BRANCHES for b in self.branches):
             raise ValueError(
                 f"StabilityConfig.branches = {self.branches!r}; allowed: a non-empty subset of {BRANCHES}"
@@ -161,6 +193,9 @@ class GrowthRates:
         k_m0: (n_cells,) physical wavenumber K = k + Lambda_1 of the fastest m = 0 mode
             (NaN when stable or not solved).
         k_m1: (n_cells,) the same for m = 1.
+        growth_converged: (n_cells,) bool, from moments only: False where the adaptive refinement
+            did not converge, so the growth rate is a lower bound (0 for a crossing too shallow
+            for double precision); ``None`` for a given discrete-beam model.
     """
 
     growth_rate: FloatArray
@@ -168,10 +203,14 @@ class GrowthRates:
     growth_rate_m1: FloatArray
     k_m0: FloatArray
     k_m1: FloatArray
+    growth_converged: NDArray[np.bool_] | None = None
 
     def to_frame(self, index: pd.Index | None = None) -> pd.DataFrame:
-        """The five fields as columns."""
-        return pd.DataFrame({f.name: getattr(self, f.name) for f in fields(self)}, index=index)
+        """The fields as columns (``growth_converged`` only when set)."""
+        columns = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.growth_converged is None:
+            del columns["growth_converged"]
+        return pd.DataFrame(columns, index=index)
 
 
 def beams(n_beams: int) -> tuple[FloatArray, FloatArray]:
@@ -410,6 +449,13 @@ def beam_eln(features: pd.DataFrame, family: str = "maxent", n_beams: int = 24) 
     Returns:
         Beam ELN, shape (n_cells, n_beams); sums to int G dmu.
     """
+    return _beam_eln(features, family, n_beams)[0]
+
+
+def _beam_eln(
+    features: pd.DataFrame, family: str, n_beams: int
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """:func:`beam_eln` and whether point values resolve every species, (n, N) and (n,)."""
     species = species_for_features(features.columns)
     fam = get_family(family)
     nodes, weights = beams(n_beams)
@@ -431,7 +477,7 @@ def beam_eln(features: pd.DataFrame, family: str = "maxent", n_beams: int = 24) 
             resolved[:] = True
         else:
             cells += ELN_SIGN[s] * density[:, None] * np.diff(cdf, axis=1)
-    return np.where(resolved[:, None], point, cells)
+    return np.where(resolved[:, None], point, cells), resolved
 
 
 def growth_rate_from_moments(
@@ -439,19 +485,154 @@ def growth_rate_from_moments(
 ) -> pd.DataFrame:
     """Growth rates of cells given by moments, closed with an angular family.
 
+    Every cell is solved on ``n_beams`` Gauss-Legendre beams; with ``config.adaptive`` (default)
+    the marginal crossing cells (module docstring) are re-solved on crossing-adapted beams with
+    resonance windows in k until converged, so that every crossing deeper than ~1e-7 gets a
+    positive growth rate and near-beams (F -> 1) are resolved.
+
     Args:
         features: ELN (``alpha, F_nue, F_nuebar``) or ELN-XLN feature columns, shape (n_cells, ...).
         family: ``"maxent"`` or ``"gaussian"``.
         config: discretization.
 
     Returns:
-        The columns of :meth:`GrowthRates.to_frame` (units of sqrt(2) G_F n_nue), same index.
+        The columns of :meth:`GrowthRates.to_frame` (units of sqrt(2) G_F n_nue), including
+        ``growth_converged`` (False: refinement did not converge, the rate is a lower bound),
+        same index.
     """
     cfg = config or StabilityConfig()
     nodes, _ = beams(cfg.n_beams)
-    return growth_rate_beams(nodes, beam_eln(features, family, cfg.n_beams), cfg).to_frame(
-        features.index
+    g, resolved = _beam_eln(features, family, cfg.n_beams)
+    rates = growth_rate_beams(nodes, g, cfg)
+    converged = np.ones(len(features), dtype=bool)
+    if cfg.adaptive and family in ("maxent", "gaussian") and len(features):
+        _refine_marginal(features, family, cfg, g @ nodes, resolved, g, rates, converged)
+    return replace(rates, growth_converged=converged).to_frame(features.index)
+
+
+def _refine_marginal(
+    features: pd.DataFrame,
+    family: str,
+    cfg: StabilityConfig,
+    lam1: FloatArray,
+    resolved: NDArray[np.bool_],
+    g: FloatArray,
+    rates: GrowthRates,
+    converged: NDArray[np.bool_],
+) -> None:
+    """Re-solve the marginal crossing cells, updating ``rates`` and ``converged`` in place."""
+    species, density, flux = moment_arrays(features)
+    signs = np.array([ELN_SIGN[s] for s in species])
+    exact = exact_crossings(density, flux, signs, family)
+    nodes, _ = beams(cfg.n_beams)
+    stable = rates.growth_rate <= 0
+    marginal, weak, peak = marginal_cells(
+        exact, nodes, g, family, flux, stable, ~resolved, cfg.marginal_depth
     )
+    fam = get_family(family)
+    rows = np.flatnonzero(marginal)
+    theta = fam.shape_parameter(flux[rows].ravel()).reshape(flux[rows].shape)
+    # Each marginal cell has its own beam layout; its ~1e2 eigen-solves dwarf the loop overhead.
+    for j, i in enumerate(rows.tolist()):
+
+        def eln(mu: FloatArray, i: int = i, j: int = j) -> FloatArray:
+            return (signs * density[i]) @ np.exp(fam.log_shape(theta[j], mu))
+
+        # The default solution (best k in the shifted frame) seeds the search and the test.
+        seeds = {0: rates.k_m0[i] - lam1[i], 1: rates.k_m1[i] - lam1[i]}
+        layout = (exact.zeros[i], float(peak[i]), bool(weak[i]))
+        out = _adaptive_cell(eln, layout, seeds, float(rates.growth_rate[i]), cfg)
+        rates.growth_rate_m0[i], rates.growth_rate_m1[i], rates.k_m0[i], rates.k_m1[i] = out[:4]
+        rates.growth_rate[i] = np.fmax(out[0], out[1])
+        converged[i] = out[4]
+
+
+def _adaptive_cell(
+    eln: Callable[[FloatArray], FloatArray],
+    layout: tuple[FloatArray, float, bool],
+    seeds: dict[int, float],
+    default_rate: float,
+    cfg: StabilityConfig,
+) -> tuple[float, float, float, float, bool]:
+    """(growth m0, growth m1, K m0, K m1, converged) of one cell on refined beams.
+
+    ``layout`` = (zeros of G, width of the sharpest peak, weak). Level 0 searches around the
+    default solution's best k (``seeds``, shifted, per branch; a coarse global grid where it is
+    NaN) and, for a weak cell, the resonance windows; later levels search around the previous
+    best k, and everywhere again only if that finds nothing. The fastest mode's eigenvector
+    peaks at the beams with mu near u = Re omega / k within ~Im omega / |k|: every level grades
+    the next one's panels towards that resonance and adds nodes, until the growth rate changes
+    by less than ``adaptive_rtol`` (level 0 against ``default_rate``: two unrelated
+    discretizations that agree are converged).
+    """
+    zeros, peak_width, weak = layout
+    previous, best = default_rate, dict(seeds)
+    rate = {m: np.nan for m in BRANCHES}
+    k_best = {m: np.nan for m in BRANCHES}
+    resonances: list[tuple[float, float]] = []
+    done = False
+    for level in range(cfg.adaptive_levels):
+        mu, w = adaptive_beams(zeros, peak_width, 4 + 2 * level, resonances)
+        g = (w * eln(mu))[None, :]
+        scale, lam1 = float(np.abs(g).sum()), float(g[0] @ mu)
+        spacing = 2.0 * cfg.k_span * scale / (cfg.n_k - 1)
+        resonances = []
+        for m in cfg.branches:
+            coupling = _coupling(mu, g, m)
+            local = np.array([[best[m] - 3 * spacing, best[m] + 3 * spacing]])
+            r, kb = 0.0, np.nan
+            if level > 0 and np.isfinite(best[m]):
+                r, kb = _windowed_growth(coupling, mu, local, cfg)
+            if not r > 0:
+                windows = [resonance_windows(mu, g[0], zeros, m) if weak else np.empty((0, 2))]
+                everywhere = cfg.k_span * scale * np.array([[-1.0, 1.0]])
+                windows.append(local if np.isfinite(best[m]) else everywhere)
+                r, kb = _windowed_growth(coupling, mu, np.concatenate(windows), cfg)
+            # Below ~1e-14 of the ELN scale an imaginary part is eigen-solver rounding.
+            r = r if r > _NOISE * scale else 0.0
+            rate[m], best[m] = r, (kb if r > 0 else np.nan)
+            k_best[m] = best[m] + lam1
+            if r > 0 and kb != 0:
+                a = coupling[0] + np.diag(kb * mu)
+                top = max(np.linalg.eigvals(a), key=lambda z: z.imag)
+                resonances.append((float(top.real / kb), float(abs(top.imag / kb))))
+        total = float(np.fmax(rate[0], rate[1]))
+        done = previous > 0 and abs(total - previous) <= cfg.adaptive_rtol * total
+        if done:
+            break
+        previous = total
+    return rate[0], rate[1], k_best[0], k_best[1], bool(done)
+
+
+#: Relative floor below which an adaptive growth rate is rounding noise of the eigen-solver.
+_NOISE = 1e-14
+#: Points per k window of the adaptive search.
+_WINDOW_POINTS = 17
+
+
+def _windowed_growth(
+    coupling: FloatArray, mu: FloatArray, windows: FloatArray, cfg: StabilityConfig
+) -> tuple[float, float]:
+    """max Im omega of one cell over k windows (n_windows, 2), refined around the best k; (rate, k).
+
+    Every window gets its own ``_WINDOW_POINTS`` points (a narrow resonance window keeps its
+    resolution beside the coarse global one).
+    """
+    unit = np.linspace(0.0, 1.0, _WINDOW_POINTS)
+    k = (windows[:, :1] + (windows[:, 1:] - windows[:, :1]) * unit).ravel()
+    growth = _max_growth(coupling, mu, k[None, :])[0]
+    j = int(np.argmax(growth))
+    best_k, best_g = float(k[j]), float(growth[j])
+    half_width = float(np.diff(windows[j // _WINDOW_POINTS])[0]) / (_WINDOW_POINTS - 1)
+    offsets = np.linspace(-1.0, 1.0, cfg.refine_points + 2)[1:-1]
+    for _ in range(cfg.n_refine + 2):
+        kk = best_k + half_width * offsets
+        grow = _max_growth(coupling, mu, kk[None, :])[0]
+        j = int(np.argmax(grow))
+        if grow[j] > best_g:
+            best_k, best_g = float(kk[j]), float(grow[j])
+        half_width *= 2.0 / (cfg.refine_points + 1)
+    return max(best_g, 0.0), best_k
 
 
 def growth_table(
