@@ -107,7 +107,7 @@ def test_features_and_validation() -> None:
     np.testing.assert_allclose(feats.to_numpy()[0], [1.5, 0.5, 0.5, 0.0], atol=1e-15)
     bad = raw.copy()
     bad.loc[0, "flux_z_nue"] = 2.5
-    with pytest.raises(ValueError, match=r"nue: flux factor.*index 0"):
+    with pytest.raises(ValueError, match=r"nue: flux factor.*row 0"):
         features_from_moments3d(bad)
     bad = raw.copy()
     bad.loc[0, "n_nuebar"] = -1.0

@@ -140,7 +140,7 @@ def predict_table(
         ValueError: an unphysical row, or the table does not match the card
             (:class:`~nulearn.ml.model_card.ModelCardError`).
     """
-    from nulearn.flavor.physics.species import validate_features
+    from nulearn.flavor.physics.validity import validate_features
     from nulearn.ml.model_card import load_model
 
     carded = load_model(model_dir)

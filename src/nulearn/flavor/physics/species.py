@@ -27,8 +27,7 @@ __all__ = [
     "flux_column",
     "species_for_features",
     "species_signs",
-    "validate_features",
-]
+    ]
 
 #: Species in canonical order: electron neutrino, its antineutrino, heavy-lepton neutrino and antineutrino.
 SPECIES: tuple[str, ...] = ("nue", "nuebar", "nux", "nuxbar")
@@ -137,34 +136,3 @@ def features_from_moments(frame: pd.DataFrame) -> pd.DataFrame:
         out[flux_column(s)] = frame[f"F_{s}"].to_numpy(dtype=np.float64)
     names = XLN_FEATURES if xln else ELN_FEATURES
     return pd.DataFrame({k: out[k] for k in names}, index=frame.index)
-
-
-def validate_features(
-    frame: pd.DataFrame, columns: tuple[str, ...] | list[str], mask: bool = False
-) -> np.ndarray:
-    """Check moment features: flux factors ``F_*`` finite and in [0, 1), density ratios ``alpha*`` finite and > 0.
-
-    Other columns (e.g. higher moments or user features) must be finite.
-
-    Args:
-        frame: the feature table, shape (n_cells, ...).
-        columns: the feature columns to check.
-        mask: return a boolean validity mask (n_cells,) instead of raising.
-
-    Raises:
-        ValueError: naming the column, the first offending row and its value, and the allowed range.
-    """
-    valid = np.ones(len(frame), dtype=bool)
-    for col in columns:
-        v = frame[col].to_numpy(dtype=np.float64)
-        if col.startswith("F_"):
-            bad, rule = ~np.isfinite(v) | (v < 0) | (v >= 1), "finite and in [0, 1)"
-        elif col.startswith("alpha"):
-            bad, rule = ~np.isfinite(v) | (v <= 0), "finite and > 0"
-        else:
-            bad, rule = ~np.isfinite(v), "finite"
-        if bad.any() and not mask:
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"feature {col!r} must be {rule}; row {i} has {float(v[i])!r}")
-        valid &= ~bad
-    return valid
