@@ -29,12 +29,9 @@ def export_cmd(
     """Export a model: raw moments in (1D: n, F; 3D: n, flux vector), P(crossing) and flag out."""
     from nulearn.flavor.deploy.export import export_model
 
-    try:
-        res = export_model(
-            model_dir, fmt.value, out, name=name, precision=precision.value, measure=True
-        )
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+    res = export_model(
+        model_dir, fmt.value, out, name=name, precision=precision.value, measure=True
+    )
     what = (
         f"function {res.symbol}"
         if res.symbol
@@ -81,22 +78,19 @@ def flag_cmd(
     """Flag every cell of a snapshot: P(crossing), flag, validity; resumable, chunked, Dask-ready."""
     from nulearn.flavor.deploy.flagging import flag_snapshot, parse_dataset_mapping
 
-    try:
-        res = flag_snapshot(
-            snapshot,
-            model,
-            out,
-            mapping=parse_dataset_mapping(map_),
-            chunk_cells=chunk_cells,
-            backend=backend.value,
-            threads=threads,
-            dask=dask,
-            dask_workers=dask_workers,
-            progress=progress,
-            overwrite=overwrite,
-        )
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+    res = flag_snapshot(
+        snapshot,
+        model,
+        out,
+        mapping=parse_dataset_mapping(map_),
+        chunk_cells=chunk_cells,
+        backend=backend.value,
+        threads=threads,
+        dask=dask,
+        dask_workers=dask_workers,
+        progress=progress,
+        overwrite=overwrite,
+    )
     resumed = (
         ""
         if res.n_blocks_run == res.n_blocks

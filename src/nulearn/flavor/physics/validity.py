@@ -38,9 +38,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "HEAVY_LEPTON_COLUMNS",
     "LABEL_DERIVED_COLUMNS",
     "check_feature_choice",
     "check_flux_factor",
+    "check_scheme",
     "feature_rule",
     "require_rows",
     "validate_features",
@@ -267,3 +269,58 @@ def check_feature_choice(features: Sequence[str], label: str = "crossing") -> No
     dupes = sorted({f for f in features if list(features).count(f) > 1})
     if dupes:
         raise ValueError(f"features {dupes} are listed more than once")
+
+
+#: Columns that carry heavy-lepton (nu_x, nu_xbar) moments, as features or raw moments.
+HEAVY_LEPTON_COLUMNS: tuple[str, ...] = (
+    "alpha_x",
+    "alpha_xbar",
+    "F_nux",
+    "F_nuxbar",
+    "n_nux",
+    "n_nuxbar",
+)
+
+
+def check_scheme(
+    model_features: Sequence[str],
+    frame: pd.DataFrame,
+    *,
+    source: str,
+    model: str = "the model",
+    ignore_heavy_leptons: bool = False,
+) -> None:
+    """Refuse to apply an ELN model to data that carry distinct heavy-lepton moments.
+
+    An ELN model reads only nu_e and nu_ebar; given ELN-XLN data it silently assumes
+    nu_x = nu_xbar, and where they differ the ELN-XLN crossing it should flag is not the ELN one.
+    Data whose nu_x and nu_xbar moments are identical on every row are accepted (ELN-XLN = ELN
+    there), and so is everything when ``ignore_heavy_leptons`` is set.
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"alpha": [1.0], "F_nue": [0.1], "F_nuebar": [0.2], "alpha_x": [0.5],
+    ...                   "alpha_xbar": [0.7], "F_nux": [0.3], "F_nuxbar": [0.3]})
+    >>> check_scheme(["alpha", "F_nue", "F_nuebar"], t, source="t.parquet")
+    Traceback (most recent call last):
+    ...
+    ValueError: t.parquet carries heavy-lepton moments (alpha_x, alpha_xbar, F_nux, F_nuxbar) that differ between nu_x and nu_xbar (first: row 0), but the model was trained on the ELN scheme (features alpha, F_nue, F_nuebar) and ignores them, so its flags there miss ELN-XLN crossings; use an ELN-XLN model, or --ignore-heavy-leptons to accept that
+    """
+    if ignore_heavy_leptons or any(f in HEAVY_LEPTON_COLUMNS for f in model_features):
+        return
+    present = [c for c in HEAVY_LEPTON_COLUMNS if c in frame.columns]
+    if not present:
+        return
+    differ = np.zeros(len(frame), dtype=bool)
+    for a, b in (("alpha_x", "alpha_xbar"), ("F_nux", "F_nuxbar"), ("n_nux", "n_nuxbar")):
+        if a in frame.columns and b in frame.columns:
+            differ |= frame[a].to_numpy() != frame[b].to_numpy()
+        elif (a in frame.columns) != (b in frame.columns):
+            differ[:] = True
+    if not differ.any():
+        return
+    raise ValueError(
+        f"{source} carries heavy-lepton moments ({', '.join(present)}) that differ between nu_x "
+        f"and nu_xbar (first: row {_first(differ)}), but {model} was trained on the ELN scheme "
+        f"(features {', '.join(model_features)}) and ignores them, so its flags there miss "
+        "ELN-XLN crossings; use an ELN-XLN model, or --ignore-heavy-leptons to accept that"
+    )
