@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     ``NULEARN_DEBUG=1`` shows the traceback instead.
     """
     debug = bool(os.environ.get("NULEARN_DEBUG"))
+    shown = warnings.showwarning
     if not debug:
         warnings.showwarning = _show_warning
     try:
@@ -130,3 +131,5 @@ def main(argv: list[str] | None = None) -> None:
             "it with the command line (NULEARN_DEBUG=1 shows the traceback)",
             1,
         )
+    finally:
+        warnings.showwarning = shown

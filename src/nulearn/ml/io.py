@@ -137,10 +137,11 @@ def atomic_output(path: str | Path, *, directory: bool = False) -> Iterator[Path
 
 
 def check_input_file(path: str | Path, what: str = "input") -> Path:
-    """A readable, non-empty regular file, else one ValueError naming it."""
+    """A readable, non-empty regular file, else one error naming it (FileNotFoundError when it
+    does not exist, ValueError otherwise)."""
     p = Path(path)
     if not p.exists():
-        raise ValueError(f"{what} {p}: no such file")
+        raise FileNotFoundError(f"{what} {p}: no such file")
     if p.is_dir():
         raise ValueError(f"{what} {p}: is a folder, expected a file")
     if p.stat().st_size == 0:

@@ -94,7 +94,7 @@ def test_mapping_and_typo(lr_xln_dir: Path, tmp_path: Path) -> None:
     )
     assert bad.exit_code != 0
     assert (
-        "/fluid/dens_neu" in bad.output and "/fluid/dens_nue" in bad.output
+        "/fluid/dens_neu" in str(bad.exception) and "/fluid/dens_nue" in str(bad.exception)
     )  # the typo and what is there
     assert (
         runner.invoke(
