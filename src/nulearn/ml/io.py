@@ -57,6 +57,7 @@ def check_output(
     directory: bool = False,
     suffixes: Sequence[str] | None = None,
     what: str = "output",
+    replaceable: Sequence[str] | None = None,
 ) -> Path:
     """Refuse, before any work, an output that cannot be written.
 
@@ -70,6 +71,8 @@ def check_output(
         directory: the output is a folder.
         suffixes: allowed lower-case suffixes (``None``: any).
         what: the option's name for messages, e.g. ``"--out"``.
+        replaceable: with ``directory``, the entries an existing folder may hold to be replaced
+            (:func:`atomic_output`); ``None`` allows an existing folder to gain files.
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
@@ -90,6 +93,14 @@ def check_output(
             raise ValueError(f"cannot write {p}: it is a file, and {what} is a folder")
         if not directory and p.is_dir():
             raise ValueError(f"cannot write {p}: it is a folder, and {what} is a file")
+        if directory and replaceable is not None and p.is_dir():
+            foreign = sorted(c.name for c in p.iterdir() if c.name not in set(replaceable))
+            if foreign:
+                raise ValueError(
+                    f"cannot write {p}: the folder exists and holds other files "
+                    f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); "
+                    "choose a new or empty folder"
+                )
     anchor = _first_existing(p.parent if not directory else p)
     if not anchor.is_dir():
         raise ValueError(f"cannot write {p}: {anchor} is a file, not a folder")
@@ -103,17 +114,32 @@ def check_output(
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | Path, *, directory: bool = False) -> Iterator[Path]:
+def atomic_output(
+    path: str | Path, *, directory: bool = False, replaceable: Sequence[str] = ()
+) -> Iterator[Path]:
     """Write to a temporary sibling, then rename it onto ``path`` only if the block succeeds.
 
-    A file replaces an existing file atomically (``os.replace``); a folder replaces an existing
-    folder of the same name (removed just before the rename). On an exception or an interrupt the
-    temporary is removed and ``path`` is untouched.
+    A file replaces an existing file atomically (``os.replace``). A folder replaces an existing
+    folder of the same name only if that folder holds nothing but entries named in
+    ``replaceable`` (e.g. a previous model's two files): a folder with anything else in it is
+    refused before any work, never deleted. On an exception or an interrupt the temporary is
+    removed and ``path`` is untouched.
 
     Yields:
         The temporary path to write (a file path, or an existing empty folder with ``directory``).
+
+    Raises:
+        ValueError: ``directory`` and ``path`` is a folder holding other files.
     """
     final = Path(path)
+    if directory and final.is_dir():
+        foreign = sorted(c.name for c in final.iterdir() if c.name not in set(replaceable))
+        if foreign:
+            raise ValueError(
+                f"cannot write {final}: the folder exists and holds other files "
+                f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); "
+                "choose a new or empty folder"
+            )
     final.parent.mkdir(parents=True, exist_ok=True)
     tag = f".{final.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     if directory:

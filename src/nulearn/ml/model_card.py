@@ -355,7 +355,7 @@ def save_model(estimator: Any, card: ModelCard, out_dir: str | Path) -> Path:
             f"{list(card.feature_names)}"
         )
     # Built in a temporary sibling and renamed: a failure leaves no half-written model behind.
-    with atomic_output(out, directory=True) as tmp:
+    with atomic_output(out, directory=True, replaceable=(CARD_FILE, ESTIMATOR_FILE)) as tmp:
         dump_estimator(estimator, tmp / ESTIMATOR_FILE)
         final = replace(card, estimator_sha256=file_sha256(tmp / ESTIMATOR_FILE), card_sha256="")
         if not final.params and hasattr(estimator, "get_params"):

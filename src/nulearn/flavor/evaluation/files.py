@@ -88,7 +88,12 @@ def train_from_table(
     from nulearn.ml.io import check_output
     from nulearn.ml.model_card import save_model
 
-    check_output(out, directory=True, what="--out (model directory)")
+    check_output(
+        out,
+        directory=True,
+        what="--out (model directory)",
+        replaceable=("card.yaml", "estimator.joblib"),
+    )
     ds = read_table(data, label=label)
     feats, scheme = training_features(ds.frame, ds.metadata, features)
     check_feature_choice(feats, label)
