@@ -200,6 +200,10 @@ def label3d_file(inp: str | Path, out: str | Path, *, n_directions: int = 2000) 
     return WrittenTable(write_dataset(frame, out, meta), frame, seconds)
 
 
+#: Cells per growth-rate chunk (a progress step of about a second at the default resolution).
+_GROWTH_CHUNK = 2000
+
+
 def _growth_from_npz(inp: Path, config: Any, n_nue_cm3: float | None) -> pd.DataFrame:
     from nulearn.flavor.physics.stability import growth_rate, growth_rate_per_second
     from nulearn.ml.io import load_npz
@@ -227,6 +231,7 @@ def growth_file(
     n_beams: int = 24,
     n_k: int = 64,
     n_nue_cm3: float | None = None,
+    progress: bool = False,
 ) -> WrittenTable:
     """Fast-instability growth rates (max over k of Im omega, m = 0 and m = 1) of every cell.
 
@@ -238,6 +243,8 @@ def growth_file(
         family, n_beams, n_k: closure and discretization
             (:class:`~nulearn.flavor.physics.stability.StabilityConfig`).
     """
+    from tqdm.auto import tqdm
+
     from nulearn.flavor.physics.stability import StabilityConfig, growth_table
 
     path = Path(inp)
@@ -251,7 +258,16 @@ def growth_file(
         ds = read_table(path)
         moments = moment_features(ds.frame, str(path))
         t0 = time.perf_counter()
-        frame = pd.DataFrame(growth_table(moments, family, config, n_nue_cm3))
+        # Cells are independent: solving in chunks changes nothing but shows progress.
+        chunks = range(0, len(moments), _GROWTH_CHUNK)
+        frame = pd.concat(
+            [
+                pd.DataFrame(
+                    growth_table(moments.iloc[i : i + _GROWTH_CHUNK], family, config, n_nue_cm3)
+                )
+                for i in tqdm(chunks, desc="growth", unit="chunk", disable=not progress)
+            ]
+        )
         meta = dict(ds.metadata)
     seconds = time.perf_counter() - t0
     meta["growth"] = {"family": family, **config.to_dict()}

@@ -86,7 +86,7 @@ def seeds_from_table(source: TableSource, seeds: Sequence[int], out: Path | None
 
     _check_table_file(out)
     d = source.load()
-    per_seed = seed_study(d.X_train, d.y_train, d.X_test, d.y_test, seeds, d.config)
+    per_seed = seed_study(d.X_train, d.y_train, d.X_test, d.y_test, seeds, d.config, progress=True)
     return write_table(
         summarize_seeds(per_seed), out, "MLP: precision, recall, F1 (crossing class) per seed"
     )
@@ -105,7 +105,7 @@ def compact_from_table(
     _check_table_file(out)
     d = source.load()
     table = compact_study(
-        d.X_train, d.y_train, d.X_test, d.y_test, sizes, d.config, n_timing=n_timing
+        d.X_train, d.y_train, d.X_test, d.y_test, sizes, d.config, n_timing=n_timing, progress=True
     )
     return write_table(table, out, "MLP: F1 against inference cost")
 
