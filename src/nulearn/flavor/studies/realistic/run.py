@@ -77,7 +77,7 @@ def run_study(
         ``profile_curve``, ``analytic``, ``domain_adaptation``, ``higher_moments``, ``xln``.
     """
     t_start = time.perf_counter()
-    step = _stepper(progress, 11)
+    step = _stepper(progress, 10)
     notes: dict[str, Any] = {}
     step("realistic table" + (" (solving profiles)" if config.realistic_path is None else ""))
     if realistic is None:
