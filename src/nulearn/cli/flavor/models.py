@@ -43,7 +43,6 @@ def train_cmd(
     """Train a crossing classifier and save it with a model card."""
     from nulearn.flavor.evaluation.files import train_from_table
 
-    typer.echo(f"training {model.value} on {data} ...", err=True)
     carded = train_from_table(
         model.value,
         data,

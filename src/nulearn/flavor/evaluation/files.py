@@ -31,7 +31,10 @@ __all__ = [
 
 
 def training_features(
-    frame: pd.DataFrame, metadata: Mapping[str, object], features: Sequence[str] | None = None
+    frame: pd.DataFrame,
+    metadata: Mapping[str, object],
+    features: Sequence[str] | None = None,
+    source: str | None = None,
 ) -> tuple[tuple[str, ...], str | None]:
     """Feature columns (in order) and sampling scheme of a training table.
 
@@ -53,7 +56,8 @@ def training_features(
     try:
         species = species_for_features(frame.columns)
     except ValueError as err:
-        raise ValueError(f"{err}; or name the columns with --features a,b,c") from err
+        where = f"{source}: " if source else ""
+        raise ValueError(f"{where}{err}; or name the columns with --features a,b,c") from None
     return (XLN_FEATURES if len(species) == 4 else ELN_FEATURES), scheme_name
 
 
@@ -95,7 +99,7 @@ def train_from_table(
         replaceable=("card.yaml", "estimator.joblib"),
     )
     ds = read_table(data, label=label)
-    feats, scheme = training_features(ds.frame, ds.metadata, features)
+    feats, scheme = training_features(ds.frame, ds.metadata, features, str(data))
     check_feature_choice(feats, label)
     validate_features(ds.frame, feats, source=str(data))
     carded = train_carded_model(

@@ -64,11 +64,18 @@ class TableSource:
         from nulearn.flavor.models.mlp.classifier import MLPConfig, default_features, table_xy
         from nulearn.flavor.physics.validity import check_feature_choice, validate_features
 
+        if self.config is not None:
+            from nulearn.ml.io import read_yaml
+
+            read_yaml(self.config, what="MLP config")
         cfg = MLPConfig.from_yaml(self.config) if self.config is not None else MLPConfig()
         feats: Any = self.features or cfg.features
         cfg = dataclasses.replace(cfg, features=feats, label=self.label)
         frame = read_table(self.data, label=self.label).frame
-        names = tuple(feats) if feats else default_features(frame)
+        try:
+            names = tuple(feats) if feats else default_features(frame)
+        except ValueError as err:
+            raise ValueError(f"{self.data}: {err}") from None
         check_feature_choice(names, self.label)
         validate_features(frame, names, source=str(self.data))
         if self.test_data is not None:
