@@ -65,8 +65,12 @@ def _click_exceptions(name: str) -> tuple[type[BaseException], ...]:
 
 
 _USAGE_ERRORS = _click_exceptions("UsageError")
-_EXITS = (*_click_exceptions("Exit"), typer.Exit)
-_ABORTS = (*_click_exceptions("Abort"), typer.Abort, KeyboardInterrupt)
+_EXITS: tuple[type[BaseException], ...] = (*_click_exceptions("Exit"), typer.Exit)
+_ABORTS: tuple[type[BaseException], ...] = (
+    *_click_exceptions("Abort"),
+    typer.Abort,
+    KeyboardInterrupt,
+)
 
 
 def _one_line(message: object) -> str:

@@ -352,14 +352,11 @@ def generate_c_header(plan: DeployPlan) -> str:
     decision = f"(int8_t)(p {op} {c_literal(plan.threshold)})"
     domain_doc = ""
     if plan.domain is not None:
-        bounds = []
-        for j, (lo, hi) in enumerate(zip(plan.domain.lower, plan.domain.upper, strict=True)):
-            if math.isfinite(lo):
-                bounds.append(f"(x{j} >= {c_literal(float(lo))})")
-            if math.isfinite(hi):
-                bounds.append(f"(x{j} <= {c_literal(float(hi))})")
-        inside = " & ".join(bounds) or "1"
-        feats.append(f"        const int inside = {inside};")
+        from nulearn.flavor.deploy.codegen_c_stages import domain_code
+
+        dom_statics, dom_lines = domain_code(plan.domain, len(program.features))
+        statics += dom_statics
+        feats.extend(dom_lines)
         decision = f"(inside ? {decision} : (int8_t){plan.domain.flag})"
         domain_doc = f" *   flag {plan.domain.flag}: valid input outside the training domain of the features\n"
     cell = "\n".join(

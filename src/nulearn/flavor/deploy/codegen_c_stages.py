@@ -31,7 +31,7 @@ from nulearn.flavor.deploy.moment_features import (
     TINY,
     MomentFeatures,
 )
-from nulearn.flavor.deploy.plan import Coordinates, RBFKernel
+from nulearn.flavor.deploy.plan import Coordinates, FeatureDomain, RBFKernel
 from nulearn.flavor.deploy.trees import LIGHTGBM_ZERO, TreeEnsemble
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "TREE_BLOCK",
     "PreorderTrees",
     "c_literal",
+    "domain_code",
     "lepton_sums",
     "moment_features_code",
     "preorder_trees",
@@ -338,3 +339,52 @@ def lepton_sums(stage: Coordinates, name: Callable[[int], str], one: str) -> tup
         op = ("" if sign > 0 else "-") if k == 0 else (" + " if sign > 0 else " - ")
         g1 += f"{op}{term}"
     return g0, g1
+
+
+def domain_code(domain: FeatureDomain, n_features: int) -> tuple[str, list[str]]:
+    """C for the training-domain check of the features ``x0 .. x{n-1}``.
+
+    Returns the function-level ``static const`` arrays and the per-cell lines that end in
+    ``const int inside = ...;`` (per-feature bounds and, with a density model, the
+    Gaussian-mixture log-density against its threshold, as :meth:`FeatureDomain.log_density`).
+    """
+    bounds = []
+    for j, (lo, hi) in enumerate(zip(domain.lower, domain.upper, strict=True)):
+        if math.isfinite(lo):
+            bounds.append(f"(x{j} >= {c_literal(float(lo))})")
+        if math.isfinite(hi):
+            bounds.append(f"(x{j} <= {c_literal(float(hi))})")
+    inside = " & ".join(bounds) or "1"
+    if not domain.has_density:
+        return "", [f"        const int inside = {inside};"]
+    k = domain.log_norm.size
+
+    def array(name: str, values: np.ndarray) -> str:
+        flat = ", ".join(c_literal(float(v)) for v in np.asarray(values).ravel())
+        return f"    static const double {name}[{np.asarray(values).size}] = {{{flat}}};\n"
+
+    statics = (
+        array("DOM_C", domain.center)
+        + array("DOM_S", domain.scale)
+        + array("DOM_LOGN", domain.log_norm)
+        + array("DOM_M", domain.means)
+        + array("DOM_IV", domain.inv_variances)
+    )
+    z = ", ".join(f"(x{j} - DOM_C[{j}]) / DOM_S[{j}]" for j in range(n_features))
+    lines = [
+        f"        const double dom_z[{n_features}] = {{{z}}};",
+        f"        double dom_t[{k}], dom_top = -HUGE_VAL, dom_sum = 0.0;",
+        f"        for (int k = 0; k < {k}; ++k) {{",
+        "            double q = 0.0;",
+        f"            for (int j = 0; j < {n_features}; ++j) {{",
+        f"                const double d = dom_z[j] - DOM_M[k * {n_features} + j];",
+        f"                q += d * d * DOM_IV[k * {n_features} + j];",
+        "            }",
+        "            dom_t[k] = DOM_LOGN[k] - 0.5 * q;",
+        "            dom_top = dom_t[k] > dom_top ? dom_t[k] : dom_top;",
+        "        }",
+        f"        for (int k = 0; k < {k}; ++k) dom_sum += exp(dom_t[k] - dom_top);",
+        f"        const int inside = ({inside}) &",
+        f"            (dom_top + log(dom_sum) >= {c_literal(domain.log_density_threshold)});",
+    ]
+    return statics, lines
