@@ -38,9 +38,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["DEFAULT_WARN_FRACTION", "DomainReport", "TrainingDomain"]
+__all__ = ["DEFAULT_WARN_FRACTION", "DOMAIN_FLAG", "DomainReport", "TrainingDomain"]
 
 FloatArray = NDArray[np.float64]
+
+#: Flag of a valid row or cell outside the training domain, wherever flags are written
+#: (1 crossing, 0 none, -1 invalid input, 2 outside: the probability is kept but is an
+#: extrapolation).
+DOMAIN_FLAG = 2
 
 #: Warn when more than this fraction of rows lies outside the training domain (10x the density
 #: threshold's own false-outside rate at the default quantile).

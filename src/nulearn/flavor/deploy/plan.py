@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 from nulearn.flavor.deploy.moment_features import MomentFeatures, moment_features
 from nulearn.flavor.deploy.raw_moments import features_from_raw, raw_moment_names
 from nulearn.flavor.deploy.trees import TreeEnsemble, tree_ensemble_output
+from nulearn.ml.domain import DOMAIN_FLAG
 
 __all__ = [
     "DOMAIN_FLAG",
@@ -64,8 +65,6 @@ __all__ = [
 
 #: flag written for cells whose moments fail the validity check (never a 0/1 label)
 INVALID_FLAG = -1
-#: flag written for valid cells outside the model's training domain (their probability is kept)
-DOMAIN_FLAG = 2
 
 
 @dataclass(frozen=True)

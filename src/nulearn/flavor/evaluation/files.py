@@ -211,6 +211,7 @@ def predict_table(
             (:class:`~nulearn.ml.model_card.ModelCardError`).
     """
     from nulearn.flavor.physics.validity import check_scheme, validate_features
+    from nulearn.ml.domain import DOMAIN_FLAG
     from nulearn.ml.model_card import load_model
 
     check_table_output(out)
@@ -235,7 +236,9 @@ def predict_table(
     in_domain = domain_mask(carded, frame, valid, str(inp))
     frame = frame.copy()
     frame["p_crossing"] = p
-    frame["crossing_pred"] = np.where(valid, p >= p_c, -1).astype("int8")
+    # Flags as every export writes them: 1 / 0, -1 invalid, 2 outside the training domain.
+    decided = np.where(in_domain, p >= p_c, DOMAIN_FLAG)
+    frame["crossing_pred"] = np.where(valid, decided, -1).astype("int8")
     frame["in_domain"] = in_domain
     meta = {
         **ds.metadata,
