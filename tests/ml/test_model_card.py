@@ -90,7 +90,7 @@ def test_version_mismatch_warns_or_refuses(trained: tuple[Path, pd.DataFrame]) -
 
 
 def test_edited_card_is_refused(trained: tuple[Path, pd.DataFrame]) -> None:
-    path, X = trained
+    path, _ = trained
     text = (path / "card.yaml").read_text()
     swapped = text.replace("- F_nue\n- F_nuebar\n", "- F_nuebar\n- F_nue\n", 1)
     assert swapped != text
@@ -106,7 +106,7 @@ def test_card_without_checksum_needs_trust(trained: tuple[Path, pd.DataFrame]) -
     card = yaml.safe_load((path / "card.yaml").read_text())
     card.pop("card_sha256")
     (path / "card.yaml").write_text(yaml.safe_dump(card))
-    with pytest.raises(ModelCardError, match="no integrity checksum.*--trust-model"):
+    with pytest.raises(ModelCardError, match=r"no integrity checksum.*--trust-model"):
         load_model(path)
     assert load_model(path, trusted=True).predict(X).shape == (len(X),)
 

@@ -4,9 +4,14 @@ A classifier trained on flux factors up to 0.99 and density ratios up to 2.5 sti
 number for a density ratio of 40, or of 1e30 after a unit mix-up; nothing in that number says it
 is an extrapolation. :class:`TrainingDomain` records, at training time,
 
-1. the per-feature range ``[lower, upper]`` of the training features, and
+1. the per-feature range of the training features, widened by ``margin`` (2%) of its width on
+   each side (the largest of n uniform draws falls short of the true bound by about 1/n of the
+   width, so a new row drawn like the training rows would otherwise fall outside some range
+   with probability ~2 d / n), and
 2. a density score: the log-likelihood of a diagonal Gaussian mixture fitted to the standardized
-   training features, with a threshold at its ``quantile`` (default 0.1%) over the training rows,
+   training features, with a threshold at its ``quantile`` (default 0.1%) over training rows that
+   the mixture did not see (a fifth is held out when there are enough; the quantile of rows the
+   mixture was fitted on would be biased high),
 
 and calls a row *inside* when every feature lies in its range and the density score is at least
 the threshold. By construction about ``quantile`` of rows drawn like the training data fall
@@ -114,11 +119,13 @@ class TrainingDomain:
         quantile: float = 1e-3,
         seed: int = 0,
         max_rows: int = 200_000,
+        margin: float = 0.02,
     ) -> TrainingDomain:
         """Fit the domain on training features ``X`` of shape (n_rows, n_features).
 
-        At most ``max_rows`` rows (a seeded subsample) fit the mixture; the ranges and the
-        threshold use every row.
+        The ranges use every row (widened by ``margin`` of their width). With at least 500 rows
+        a seeded fifth is held out: the mixture is fitted on the rest (at most ``max_rows``) and
+        the threshold is the ``quantile`` of the held-out log-densities.
         """
         from sklearn.mixture import GaussianMixture
 
@@ -136,14 +143,19 @@ class TrainingDomain:
         scale = np.where(scale > 0, scale, 1.0)
         z = (x - center) / scale
         rng = np.random.default_rng(seed)
-        fit_rows = z if len(z) <= max_rows else z[rng.choice(len(z), max_rows, replace=False)]
+        order = rng.permutation(len(z))
+        n_held = len(z) // 5 if len(z) >= 500 else 0
+        held, fit_idx = order[:n_held], order[n_held:]
+        fit_rows = z[fit_idx[:max_rows]]
         k = max(1, min(n_components, len(fit_rows) // 20))
         gmm = GaussianMixture(k, covariance_type="diag", random_state=seed, reg_covar=1e-6)
         gmm.fit(fit_rows)
+        lo, hi = x.min(axis=0), x.max(axis=0)
+        pad = margin * (hi - lo)
         dom = cls(
             feature_names=tuple(str(f) for f in feature_names),
-            lower=tuple(float(v) for v in x.min(axis=0)),
-            upper=tuple(float(v) for v in x.max(axis=0)),
+            lower=tuple(float(v) for v in lo - pad),
+            upper=tuple(float(v) for v in hi + pad),
             center=tuple(float(v) for v in center),
             scale=tuple(float(v) for v in scale),
             weights=tuple(float(v) for v in gmm.weights_),
@@ -152,7 +164,8 @@ class TrainingDomain:
             log_density_threshold=-math.inf,
             quantile=float(quantile),
         )
-        threshold = float(np.quantile(dom.log_density(x), quantile))
+        scored = x[held] if n_held else x
+        threshold = float(np.quantile(dom.log_density(scored), quantile))
         return cls(**{**asdict(dom), "log_density_threshold": threshold})
 
     # -- evaluation --------------------------------------------------------------------------

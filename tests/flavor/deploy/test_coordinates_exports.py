@@ -121,6 +121,7 @@ def test_cli_flag_equals_predict(
             "--chunk-cells",
             "100",
             "--no-progress",
+            "--ignore-heavy-leptons",
         ],
     )
     assert r.exit_code == 0, r.output

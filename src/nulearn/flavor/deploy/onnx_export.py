@@ -205,7 +205,8 @@ def _wrap_sklearn_graph(core: Any, model: DeployableModel, coordinates: Coordina
     if model.domain is not None:
         from nulearn.flavor.deploy.onnx_plan import _Graph, domain_inside
 
-        dom = _Graph(prefix="dom_")
+        opset = next(o.version for o in core.opset_import if o.domain in ("", "ai.onnx"))
+        dom = _Graph(prefix="dom_", opset=opset)
         raw_features = [f"v_{name}" for name in program.features]
         x = dom.stack(raw_features)
         inside = domain_inside(dom, model.domain, x)

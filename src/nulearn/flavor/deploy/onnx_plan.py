@@ -49,11 +49,20 @@ PLAN_OPSET = 21
 class _Graph:
     """Nodes and constants with unique names."""
 
-    def __init__(self, prefix: str = "") -> None:
+    def __init__(self, prefix: str = "", opset: int = PLAN_OPSET) -> None:
         self.nodes: list[Any] = []
         self.inits: list[Any] = []
         self._count = 0
         self._prefix = prefix
+        self.opset = opset
+
+    def reduce(self, op_type: str, x: str, axis: int) -> str:
+        """``op_type`` (ReduceMin, ReduceSum, ReduceLogSumExp) over ``axis``, dropping it; the axes
+        are an input from opset 18 (13 for ReduceSum), an attribute before."""
+        as_input = self.opset >= (13 if op_type == "ReduceSum" else 18)
+        if as_input:
+            return self.op(op_type, x, self.const([axis], np.int64), keepdims=0)
+        return self.op(op_type, x, axes=[axis], keepdims=0)
 
     def _name(self, hint: str) -> str:
         self._count += 1
@@ -88,7 +97,7 @@ def domain_inside(g: _Graph, domain: Any, x: str) -> str:
     """``(n,)`` bool: the features ``x (n, d)`` lie in the training domain (bounds and density)."""
     lower, upper = g.const(domain.lower[None, :]), g.const(domain.upper[None, :])
     ok = g.op("And", g.op("GreaterOrEqual", x, lower), g.op("LessOrEqual", x, upper))
-    share = g.op("ReduceMin", g.op("Cast", ok, to=11), g.const([1], np.int64), keepdims=0)
+    share = g.reduce("ReduceMin", g.op("Cast", ok, to=11), 1)
     inside = g.op("Greater", share, g.const(0.5))
     if domain.has_density:
         inside = g.op("And", inside, _density_inside(g, domain, x))
@@ -101,14 +110,13 @@ def _density_inside(g: _Graph, domain: Any, x: str) -> str:
     z = g.op("Div", g.op("Sub", x, g.const(domain.center[None, :])), g.const(domain.scale[None, :]))
     z3 = g.op("Unsqueeze", z, g.const([1], np.int64))  # (n, 1, d)
     diff = g.op("Sub", z3, g.const(domain.means[None, :, :]))  # (n, k, d)
-    quad = g.op(
+    quad = g.reduce(
         "ReduceSum",
         g.op("Mul", g.op("Mul", diff, diff), g.const(domain.inv_variances[None, :, :])),
-        g.const([2], np.int64),
-        keepdims=0,
+        2,
     )  # (n, k)
     terms = g.op("Sub", g.const(domain.log_norm[None, :]), g.op("Mul", g.const(0.5), quad))
-    log_density = g.op("ReduceLogSumExp", terms, g.const([1], np.int64), keepdims=0)
+    log_density = g.reduce("ReduceLogSumExp", terms, 1)
     return g.op("GreaterOrEqual", log_density, g.const(domain.log_density_threshold))
 
 
