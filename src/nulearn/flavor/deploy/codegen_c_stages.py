@@ -344,47 +344,42 @@ def lepton_sums(stage: Coordinates, name: Callable[[int], str], one: str) -> tup
 def domain_code(domain: FeatureDomain, n_features: int) -> tuple[str, list[str]]:
     """C for the training-domain check of the features ``x0 .. x{n-1}``.
 
-    Returns the function-level ``static const`` arrays and the per-cell lines that end in
-    ``const int inside = ...;`` (per-feature bounds and, with a density model, the
-    Gaussian-mixture log-density against its threshold, as :meth:`FeatureDomain.log_density`).
+    Returns function-level statics (none: every constant is a literal) and per-cell lines that
+    end in ``const double inside = ...;`` (1.0 inside, 0.0 outside: a double, like the other
+    lanes of the vectorized loop): the per-feature bounds and, with a density model, the
+    score of the most likely mixture component against its threshold
+    (:meth:`FeatureDomain.log_density`), unrolled into straight-line multiply-adds and maxima so
+    that the cell loop still vectorizes.
     """
     bounds = []
     for j, (lo, hi) in enumerate(zip(domain.lower, domain.upper, strict=True)):
         if math.isfinite(lo):
-            bounds.append(f"(x{j} >= {c_literal(float(lo))})")
+            bounds.append(f"(double)(x{j} >= {c_literal(float(lo))})")
         if math.isfinite(hi):
-            bounds.append(f"(x{j} <= {c_literal(float(hi))})")
-    inside = " & ".join(bounds) or "1"
+            bounds.append(f"(double)(x{j} <= {c_literal(float(hi))})")
+    if domain.has_density:
+        bounds.append(f"(double)(dtop >= {c_literal(domain.log_density_threshold)})")
+    inside = " * ".join(bounds) or "1.0"
     if not domain.has_density:
-        return "", [f"        const int inside = {inside};"]
-    k = domain.log_norm.size
-
-    def array(name: str, values: np.ndarray) -> str:
-        flat = ", ".join(c_literal(float(v)) for v in np.asarray(values).ravel())
-        return f"    static const double {name}[{np.asarray(values).size}] = {{{flat}}};\n"
-
-    statics = (
-        array("DOM_C", domain.center)
-        + array("DOM_S", domain.scale)
-        + array("DOM_LOGN", domain.log_norm)
-        + array("DOM_M", domain.means)
-        + array("DOM_IV", domain.inv_variances)
-    )
-    z = ", ".join(f"(x{j} - DOM_C[{j}]) / DOM_S[{j}]" for j in range(n_features))
+        return "", [f"        const double inside = {inside};"]
     lines = [
-        f"        const double dom_z[{n_features}] = {{{z}}};",
-        f"        double dom_t[{k}], dom_top = -HUGE_VAL, dom_sum = 0.0;",
-        f"        for (int k = 0; k < {k}; ++k) {{",
-        "            double q = 0.0;",
-        f"            for (int j = 0; j < {n_features}; ++j) {{",
-        f"                const double d = dom_z[j] - DOM_M[k * {n_features} + j];",
-        f"                q += d * d * DOM_IV[k * {n_features} + j];",
-        "            }",
-        "            dom_t[k] = DOM_LOGN[k] - 0.5 * q;",
-        "            dom_top = dom_t[k] > dom_top ? dom_t[k] : dom_top;",
-        "        }",
-        f"        for (int k = 0; k < {k}; ++k) dom_sum += exp(dom_t[k] - dom_top);",
-        f"        const int inside = ({inside}) &",
-        f"            (dom_top + log(dom_sum) >= {c_literal(domain.log_density_threshold)});",
+        f"        const double dz{j} = (x{j} - {c_literal(float(domain.center[j]))}) * "
+        f"{c_literal(1.0 / float(domain.scale[j]))};"
+        for j in range(n_features)
     ]
-    return statics, lines
+    for k in range(domain.log_norm.size):
+        terms = " + ".join(
+            f"(dz{j} - {c_literal(float(domain.means[k, j]))}) * "
+            f"(dz{j} - {c_literal(float(domain.means[k, j]))}) * "
+            f"{c_literal(float(domain.inv_variances[k, j]))}"
+            for j in range(n_features)
+        )
+        lines.append(
+            f"        const double ds{k} = {c_literal(float(domain.log_norm[k]))} - 0.5 * ({terms});"
+        )
+    lines.append("        double dtop = ds0;")
+    lines += [
+        f"        dtop = ds{k} > dtop ? ds{k} : dtop;" for k in range(1, domain.log_norm.size)
+    ]
+    lines.append(f"        const double inside = {inside};")
+    return "", lines

@@ -260,8 +260,9 @@ def moment_features_code(
 
 def domain_code(domain: FeatureDomain, n_features: int) -> tuple[str, list[str], list[str]]:
     """Fortran for the training-domain check of the features ``x(1:n)``: module constants,
-    declarations and the per-cell lines that set the logical ``inside`` (per-feature bounds
-    and, with a density model, the Gaussian-mixture log-density against its threshold)."""
+    declarations and the per-cell lines that set the logical ``inside`` (per-feature bounds and,
+    with a density model, the score of the most likely mixture component against its threshold,
+    as :meth:`FeatureDomain.log_density`)."""
     bounds = []
     for j, (lo, hi) in enumerate(zip(domain.lower, domain.upper, strict=True)):
         if math.isfinite(lo):
@@ -274,7 +275,7 @@ def domain_code(domain: FeatureDomain, n_features: int) -> tuple[str, list[str],
     k, d = domain.log_norm.size, n_features
     consts = (
         module_array("DOM_C", domain.center, "real(c_double)")
-        + module_array("DOM_S", domain.scale, "real(c_double)")
+        + module_array("DOM_IS", 1.0 / domain.scale, "real(c_double)")
         + module_array("DOM_LOGN", domain.log_norm, "real(c_double)")
         # row-major (component, feature) flattened: element (k, j) at k * d + j + 1
         + module_array("DOM_M", domain.means, "real(c_double)")
@@ -282,22 +283,21 @@ def domain_code(domain: FeatureDomain, n_features: int) -> tuple[str, list[str],
     )
     decls = [
         "    logical :: inside",
-        f"    real(c_double) :: dom_z({d}), dom_t({k}), dom_q, dom_d, dom_top, dom_sum",
+        f"    real(c_double) :: dom_z({d}), dom_q, dom_d, dom_top",
         "    integer :: kk, jj",
     ]
     lines = [
-        f"      dom_z = (x(1:{d}) - DOM_C) / DOM_S",
+        f"      dom_z = (x(1:{d}) - DOM_C) * DOM_IS",
+        "      dom_top = -huge(1.0_c_double)",
         f"      do kk = 1, {k}",
         "        dom_q = 0.0_c_double",
         f"        do jj = 1, {d}",
         f"          dom_d = dom_z(jj) - DOM_M((kk - 1) * {d} + jj)",
         f"          dom_q = dom_q + dom_d * dom_d * DOM_IV((kk - 1) * {d} + jj)",
         "        end do",
-        "        dom_t(kk) = DOM_LOGN(kk) - 0.5_c_double * dom_q",
+        "        dom_top = max(dom_top, DOM_LOGN(kk) - 0.5_c_double * dom_q)",
         "      end do",
-        "      dom_top = maxval(dom_t)",
-        "      dom_sum = sum(exp(dom_t - dom_top))",
         f"      inside = ({inside}) &",
-        f"        .and. (dom_top + log(dom_sum) >= {_lit(domain.log_density_threshold)})",
+        f"        .and. (dom_top >= {_lit(domain.log_density_threshold)})",
     ]
     return consts, decls, lines

@@ -57,7 +57,7 @@ class _Graph:
         self.opset = opset
 
     def reduce(self, op_type: str, x: str, axis: int) -> str:
-        """``op_type`` (ReduceMin, ReduceSum, ReduceLogSumExp) over ``axis``, dropping it; the axes
+        """``op_type`` (ReduceMin, ReduceMax, ReduceSum) over ``axis``, dropping it; the axes
         are an input from opset 18 (13 for ReduceSum), an attribute before."""
         as_input = self.opset >= (13 if op_type == "ReduceSum" else 18)
         if as_input:
@@ -105,7 +105,7 @@ def domain_inside(g: _Graph, domain: Any, x: str) -> str:
 
 
 def _density_inside(g: _Graph, domain: Any, x: str) -> str:
-    """``(n,)`` bool: the Gaussian-mixture log-density of ``x (n, d)`` reaches the threshold
+    """``(n,)`` bool: the density score (most likely mixture component) of ``x (n, d)`` reaches the threshold
     (:meth:`~nulearn.flavor.deploy.plan.FeatureDomain.log_density`)."""
     z = g.op("Div", g.op("Sub", x, g.const(domain.center[None, :])), g.const(domain.scale[None, :]))
     z3 = g.op("Unsqueeze", z, g.const([1], np.int64))  # (n, 1, d)
@@ -116,7 +116,7 @@ def _density_inside(g: _Graph, domain: Any, x: str) -> str:
         2,
     )  # (n, k)
     terms = g.op("Sub", g.const(domain.log_norm[None, :]), g.op("Mul", g.const(0.5), quad))
-    log_density = g.reduce("ReduceLogSumExp", terms, 1)
+    log_density = g.reduce("ReduceMax", terms, 1)
     return g.op("GreaterOrEqual", log_density, g.const(domain.log_density_threshold))
 
 

@@ -181,12 +181,12 @@ class FeatureDomain:
     """Training domain of the model features (:class:`nulearn.ml.domain.TrainingDomain`).
 
     Inside means ``lower <= x <= upper`` per feature and, when a density model is present, a
-    diagonal Gaussian-mixture log-density of the standardized features ``z = (x - center) / scale``
-    of at least ``log_density_threshold``:
+    density score of the standardized features ``z = (x - center) / scale`` of at least
+    ``log_density_threshold``: the log-density of the most likely component of a diagonal
+    Gaussian mixture,
 
-    .. math:: \\log p(x) = \\operatorname{logsumexp}_k \\Big[c_k - \\tfrac12 \\sum_j
-              (z_j - m_{kj})^2 / v_{kj}\\Big], \\quad
-              c_k = \\log w_k - \\tfrac12 \\sum_j \\log(2\\pi v_{kj}).
+    .. math:: s(x) = \\max_k \\Big[c_k - \\tfrac12 \\sum_j (z_j - m_{kj})^2 / v_{kj}\\Big],
+              \\quad c_k = \\log w_k - \\tfrac12 \\sum_j \\log(2\\pi v_{kj}).
 
     A valid cell outside it keeps its probability and gets ``flag`` (a value other than -1, 0
     and 1; :data:`DOMAIN_FLAG` when built from a model card), so that a code can tell an
@@ -247,12 +247,10 @@ class FeatureDomain:
         )
 
     def log_density(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Mixture log-density of each row of ``x (n, n_features)``, shape ``(n,)``."""
+        """Density score ``s(x)`` of each row of ``x (n, n_features)``, shape ``(n,)``."""
         z = (x - self.center) / self.scale
         quad = (((z[:, None, :] - self.means[None]) ** 2) * self.inv_variances[None]).sum(axis=2)
-        terms = self.log_norm[None, :] - 0.5 * quad
-        top = terms.max(axis=1)
-        return top + np.log(np.exp(terms - top[:, None]).sum(axis=1))
+        return (self.log_norm[None, :] - 0.5 * quad).max(axis=1)
 
     def contains(self, x: NDArray[np.float64]) -> NDArray[np.bool_]:
         """Whether each row of ``x (n, n_features)`` lies inside, shape ``(n,)``."""

@@ -186,7 +186,7 @@ class RawMomentMLP(nn.Module):
             z = (x - self.dom_center) / self.dom_scale
             diff = z.unsqueeze(1) - self.dom_means.unsqueeze(0)
             quad = (diff * diff * self.dom_inv_var.unsqueeze(0)).sum(dim=2)
-            log_density = torch.logsumexp(self.dom_log_norm.unsqueeze(0) - 0.5 * quad, dim=1)
+            log_density = (self.dom_log_norm.unsqueeze(0) - 0.5 * quad).max(dim=1).values
             inside = inside & (log_density >= self.log_density_threshold)
         return inside
 
