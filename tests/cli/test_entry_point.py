@@ -47,7 +47,7 @@ def test_unreadable_file_is_named(
     bad = tmp_path / "x.parquet"
     bad.write_text("not a table")
     code = _run(monkeypatch, "flavor", "label", "--in", str(bad), "--out", str(tmp_path / "l.pq"))
-    assert code == 2 and "not a Parquet or HDF5 table" in capsys.readouterr().err
+    assert code == 2 and "not a readable Parquet or HDF5 table" in capsys.readouterr().err
 
 
 def test_debug_shows_the_exception(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,5 +59,5 @@ def test_debug_shows_the_exception(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "argv",
         ["nulearn", "flavor", "label", "--in", str(bad), "--out", str(tmp_path / "l.pq")],
     )
-    with pytest.raises(ValueError, match="not a Parquet or HDF5 table"):
+    with pytest.raises(ValueError, match="not a readable Parquet or HDF5 table"):
         main()

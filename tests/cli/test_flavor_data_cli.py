@@ -63,7 +63,7 @@ def test_label_raw_moments_and_bad_input(tmp_path) -> None:  # type: ignore[no-u
         app, ["flavor", "label", "--in", str(src), "--out", str(tmp_path / "o.parquet")]
     )
     assert res.exit_code != 0
-    assert "nuebar: flux factor" in str(res.exception)
+    assert "'F_nuebar' must be finite and in [0, 1); row 1 has 1.0" in str(res.exception)
 
     ok = write_dataset(raw.iloc[:1], tmp_path / "ok.parquet")
     res = runner.invoke(

@@ -78,13 +78,46 @@ def test_tampered_estimator_is_refused(trained: tuple[Path, pd.DataFrame]) -> No
 
 def test_version_mismatch_warns_or_refuses(trained: tuple[Path, pd.DataFrame]) -> None:
     path, _ = trained
-    card = yaml.safe_load((path / "card.yaml").read_text())
-    card["versions"]["scikit-learn"] = "0.0.1"
-    (path / "card.yaml").write_text(yaml.safe_dump(card))
+    # A model saved where scikit-learn had another version (its checksum is consistent).
+    card = ModelCard.from_yaml(path / "card.yaml")
+    card.versions = {**card.versions, "scikit-learn": "0.0.1"}
+    card.card_sha256 = card.content_sha256()
+    card.to_yaml(path / "card.yaml")
     with pytest.warns(UserWarning, match="scikit-learn 0.0.1"):
         load_model(path)
     with pytest.raises(ModelCardError, match="package versions differ"):
         load_model(path, strict=True)
+
+
+def test_edited_card_is_refused(trained: tuple[Path, pd.DataFrame]) -> None:
+    path, _ = trained
+    text = (path / "card.yaml").read_text()
+    swapped = text.replace("- F_nue\n- F_nuebar\n", "- F_nuebar\n- F_nue\n", 1)
+    assert swapped != text
+    (path / "card.yaml").write_text(swapped)
+    with pytest.raises(ModelCardError, match="does not match its integrity checksum"):
+        load_model(path)
+    with pytest.raises(ModelCardError, match="does not match"):
+        load_model(path, trusted=True)  # trust never excuses an edited card
+
+
+def test_card_without_checksum_needs_trust(trained: tuple[Path, pd.DataFrame]) -> None:
+    path, X = trained
+    card = yaml.safe_load((path / "card.yaml").read_text())
+    card.pop("card_sha256")
+    (path / "card.yaml").write_text(yaml.safe_dump(card))
+    with pytest.raises(ModelCardError, match=r"no integrity checksum.*--trust-model"):
+        load_model(path)
+    assert load_model(path, trusted=True).predict(X).shape == (len(X),)
+
+
+@pytest.mark.parametrize("content", ["", "{{{ not: yaml: [", "- just\n- a list\n", "model: lr\n"])
+def test_garbage_card_is_one_error(trained: tuple[Path, pd.DataFrame], content: str) -> None:
+    path, _ = trained
+    (path / "card.yaml").write_text(content)
+    with pytest.raises(ModelCardError) as err:
+        load_model(path)
+    assert "card.yaml" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_data_hash_sensitivity() -> None:

@@ -56,6 +56,13 @@ def test_renamed_and_moved_classes_resolve() -> None:
 @pytest.mark.parametrize("name", ["lr2_phys", "gbt", "mlp"])
 def test_model_saved_with_old_module_paths_predicts_the_same(name: str) -> None:
     probe = pd.read_csv(FIXTURES / "probe_predictions.csv")
-    model = load_model(FIXTURES / name)
+    model = load_model(FIXTURES / name, trusted=True)  # written before cards carried a checksum
     p = model.predict_proba(probe[list(model.card.feature_names)])[:, 1]
     np.testing.assert_allclose(p, probe[f"p_{name}"].to_numpy(), rtol=0, atol=1e-12)
+
+
+def test_old_models_need_trust() -> None:
+    from nulearn.ml.model_card import ModelCardError
+
+    with pytest.raises(ModelCardError, match="--trust-model"):
+        load_model(FIXTURES / "lr2_phys")

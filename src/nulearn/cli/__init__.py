@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
+from typing import NoReturn
 
+import click
 import typer
 
 from nulearn import __version__
@@ -48,18 +51,89 @@ def _root(
     """Machine learning for neutrino physics."""
 
 
-def main() -> None:
+def _click_exceptions(name: str) -> tuple[type[BaseException], ...]:
+    """The click exception class ``name``: typer >= 0.20 vendors click as ``typer._click``,
+    older typer uses click itself; both are caught."""
+    found: list[type[BaseException]] = [getattr(click.exceptions, name)]
+    try:
+        from typer._click import exceptions as vendored
+
+        found.append(getattr(vendored, name))
+    except (ImportError, AttributeError):
+        pass
+    return tuple(found)
+
+
+_USAGE_ERRORS = _click_exceptions("UsageError")
+_EXITS: tuple[type[BaseException], ...] = (*_click_exceptions("Exit"), typer.Exit)
+_ABORTS: tuple[type[BaseException], ...] = (
+    *_click_exceptions("Abort"),
+    typer.Abort,
+    KeyboardInterrupt,
+)
+
+
+def _one_line(message: object) -> str:
+    """A message folded onto one line (library messages may contain newlines)."""
+    return " ".join(str(message).split())
+
+
+def _show_warning(
+    message: Warning | str, category: type[Warning], *_: object, **__: object
+) -> None:
+    """Warnings reach the user as one line, ``nulearn: warning: ...``, without source lines."""
+    print(f"nulearn: warning: {_one_line(message)}", file=sys.stderr)
+
+
+def _fail(message: object, status: int = 2) -> NoReturn:
+    print(f"nulearn: error: {_one_line(message)}", file=sys.stderr)
+    sys.exit(status)
+
+
+def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``nulearn`` console script.
 
-    Bad input (unphysical moments, missing columns, an unreadable file) reaches the user as one
-    line naming the problem, with exit status 2, not as a traceback; ``NULEARN_DEBUG=1`` shows
-    the traceback.
+    Every refusal is one line, ``nulearn: error: ...``, with exit status 2: bad input (unphysical
+    moments, missing columns, an unreadable, truncated or foreign file, an unwritable output), and
+    usage errors of the command line alike. An interrupt (Ctrl-C) says ``interrupted`` and exits
+    with 130; a failure nulearn did not anticipate says so in one line with exit status 1.
+    ``NULEARN_DEBUG=1`` shows the traceback instead.
     """
+    debug = bool(os.environ.get("NULEARN_DEBUG"))
+    shown = warnings.showwarning
+    if not debug:
+        warnings.showwarning = _show_warning
     try:
-        app()
-    except (ValueError, FileNotFoundError, KeyError) as err:
-        if os.environ.get("NULEARN_DEBUG"):
+        app(args=argv, prog_name="nulearn", standalone_mode=False)
+    except _EXITS as done:
+        sys.exit(getattr(done, "exit_code", 0))
+    except _USAGE_ERRORS as err:
+        if debug:
             raise
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"nulearn: error: {message}", file=sys.stderr)
-        sys.exit(2)
+        ctx = getattr(err, "ctx", None)
+        where = f"{ctx.command_path}: " if ctx is not None else ""
+        message = err.format_message().replace("Value error, ", "")  # type: ignore[attr-defined]
+        _fail(f"{where}{message}")
+    except _ABORTS as err:
+        if debug:
+            raise
+        detail = str(err) if isinstance(err, KeyboardInterrupt) and str(err) else ""
+        _fail(f"interrupted{'; ' + detail if detail else ''}", 130)
+    except (ValueError, FileNotFoundError, KeyError, OSError) as err:
+        if debug:
+            raise
+        if isinstance(err, KeyError) and err.args:
+            _fail(err.args[0])
+        if isinstance(err, OSError) and err.filename is not None:
+            _fail(f"{err.filename}: {err.strerror or err}")
+        _fail(err)
+    except Exception as err:
+        if debug:
+            raise
+        _fail(
+            f"internal error ({type(err).__name__}: {err}); this is a bug in nulearn, please report "
+            "it with the command line (NULEARN_DEBUG=1 shows the traceback)",
+            1,
+        )
+    finally:
+        warnings.showwarning = shown

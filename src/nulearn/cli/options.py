@@ -22,6 +22,7 @@ __all__ = [
     "FlagBackend",
     "FloatType",
     "GenerationFamily",
+    "IgnoreHeavyLeptons",
     "LabelColumn",
     "MLPConfigFile",
     "MaxEpochs",
@@ -42,6 +43,7 @@ __all__ = [
     "TestTable",
     "Threads",
     "Threshold",
+    "TrustModel",
 ]
 
 #: Random seed of a command (data, split and model).
@@ -154,6 +156,25 @@ Progress = Annotated[bool, typer.Option(help="Show a progress bar.")]
 #: A model directory (``card.yaml`` and the estimator), as the first argument.
 ModelDir = Annotated[
     Path, typer.Argument(help="Model directory written by `nulearn flavor train`.")
+]
+#: Load a model directory whose card has no integrity checksum, or whose estimator file needs an
+#: unrestricted unpickler (older nulearn, another tool).
+TrustModel = Annotated[
+    bool,
+    typer.Option(
+        "--trust-model",
+        help="Load a model whose card has no checksum or whose estimator needs a full unpickler "
+        "(can run code from the file: only for models you trust).",
+    ),
+]
+#: Apply an ELN model to data with distinct heavy-lepton moments.
+IgnoreHeavyLeptons = Annotated[
+    bool,
+    typer.Option(
+        "--ignore-heavy-leptons",
+        help="Apply an ELN model to ELN-XLN data anyway: it ignores nu_x/nu_xbar and misses "
+        "ELN-XLN crossings where they differ.",
+    ),
 ]
 #: Decision threshold on P(crossing).
 Threshold = Annotated[

@@ -35,7 +35,7 @@ _HOMES = {
     "XLN_FEATURES": "nulearn.flavor.physics.species",
     "feature_names": "nulearn.flavor.physics.species",
     "features_from_moments": "nulearn.flavor.physics.species",
-    "validate_features": "nulearn.flavor.physics.species",
+    "validate_features": "nulearn.flavor.physics.validity",
     "FAMILIES": "nulearn.flavor.physics.families",
     "AngularFamily": "nulearn.flavor.physics.families",
     "get_family": "nulearn.flavor.physics.families",

@@ -14,7 +14,7 @@ each pillar would otherwise write again:
   the initial weights as well as the batch order (:meth:`TorchEstimator._train`);
 * **batched inference** without gradients (:func:`predict_batches`);
 * **pickling through state dicts**: ``__getstate__`` replaces each fitted network (the
-  attributes named in ``torch_attributes``) by its ``state_dict`` tensors on the CPU, and
+  attributes named in ``torch_attributes``) by its ``state_dict`` as NumPy arrays, and
   ``__setstate__`` rebuilds the network from the estimator's own parameters
   (:meth:`TorchEstimator._rebuild`). A pickle then names no network class, and an estimator
   pickled with the whole module (as before this base existed) still loads.
@@ -205,18 +205,26 @@ class TorchEstimator(BaseEstimator):
         if isinstance(value, list):
             return [self._unpack(name, v) for v in value]
         if isinstance(value, dict) and _PACKED in value:
+            import torch
+
             module = self._rebuild(name)
-            module.load_state_dict(value[_PACKED])
+            module.load_state_dict(
+                {k: torch.as_tensor(np.asarray(v)) for k, v in value[_PACKED].items()}
+            )
             return module.eval()
         return value  # a network pickled whole, by an estimator saved before this base existed
 
 
 def _pack(value: Any) -> Any:
-    """A network as ``{_PACKED: state_dict on the CPU}``; lists entry by entry."""
+    """A network as ``{_PACKED: state_dict as NumPy arrays}``; lists entry by entry.
+
+    NumPy arrays rather than tensors: a pickled tensor is rebuilt through torch's own unpickler,
+    which can run arbitrary code, so a restricted load (:mod:`nulearn.ml.persistence`) refuses it.
+    """
     if isinstance(value, list):
         return [_pack(v) for v in value]
     if hasattr(value, "state_dict"):
-        return {_PACKED: {k: v.detach().cpu() for k, v in value.state_dict().items()}}
+        return {_PACKED: {k: v.detach().cpu().numpy() for k, v in value.state_dict().items()}}
     return value
 
 

@@ -43,6 +43,8 @@ import pandas as pd
 import yaml
 from numpy.typing import ArrayLike, NDArray
 
+from nulearn.ml.domain import TrainingDomain
+from nulearn.ml.io import atomic_output, check_output, read_yaml
 from nulearn.ml.persistence import dump_estimator, load_estimator
 
 __all__ = [
@@ -60,7 +62,9 @@ __all__ = [
 
 CARD_FILE = "card.yaml"
 ESTIMATOR_FILE = "estimator.joblib"
-CARD_FORMAT = 1
+CARD_FORMAT = 2
+#: Card formats this version reads (1: before the integrity checksum and the training domain).
+_READABLE_FORMATS = (1, 2)
 
 # Packages whose versions decide whether a pickle still means the same model.
 _TRACKED_PACKAGES: tuple[str, ...] = (
@@ -134,6 +138,11 @@ class ModelCard:
         created: UTC timestamp (ISO 8601).
         estimator_sha256: SHA-256 of ``estimator.joblib``; filled in by :func:`save_model`.
         extra: free-form provenance (data file path, training time, ...).
+        domain: the training domain (:meth:`nulearn.ml.domain.TrainingDomain.to_dict`), or
+            ``None`` when none was recorded.
+        card_sha256: SHA-256 of the card's own content (every other field, the estimator hash
+            included), filled in by :func:`save_model`; :func:`load_model` refuses a card whose
+            content no longer matches it (an edited feature order, threshold, scheme, ...).
     """
 
     model: str
@@ -152,6 +161,8 @@ class ModelCard:
     )
     estimator_sha256: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    domain: dict[str, Any] | None = None
+    card_sha256: str = ""
 
     def __post_init__(self) -> None:
         self.feature_names = tuple(str(f) for f in self.feature_names)
@@ -192,22 +203,47 @@ class ModelCard:
         d["format"] = CARD_FORMAT
         return _plain(d)
 
+    def content_sha256(self) -> str:
+        """SHA-256 of everything the card says except ``card_sha256`` itself (canonical YAML)."""
+        d = self.to_dict()
+        d.pop("card_sha256", None)
+        d.pop("format", None)
+        return hashlib.sha256(yaml.safe_dump(d, sort_keys=True).encode()).hexdigest()
+
+    def training_domain(self) -> TrainingDomain | None:
+        """The recorded :class:`~nulearn.ml.domain.TrainingDomain`, or ``None``."""
+        if self.domain is None:
+            return None
+        return TrainingDomain.from_dict(self.domain)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelCard:
         """Inverse of :meth:`to_dict`; unknown keys are rejected."""
+        if not isinstance(data, dict):
+            raise ModelCardError(f"a card is a mapping of fields, got {type(data).__name__}")
         data = dict(data)
         fmt = data.pop("format", CARD_FORMAT)
-        if fmt != CARD_FORMAT:
+        if fmt not in _READABLE_FORMATS:
             raise ModelCardError(
-                f"card format {fmt} is not supported; this nulearn reads format {CARD_FORMAT}"
+                f"card format {fmt} is not supported; this nulearn reads formats {_READABLE_FORMATS}"
             )
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - known)
         if unknown:
             raise ModelCardError(f"card has unknown fields {unknown}")
-        data["feature_names"] = tuple(data["feature_names"])
-        data["classes"] = tuple(data.get("classes", ("0", "1")))
-        return cls(**data)
+        required = [
+            f
+            for f in ("model", "feature_names", "label", "training_data_sha256", "n_train")
+            if f not in data
+        ]
+        if required:
+            raise ModelCardError(f"card lacks required fields {required}")
+        try:
+            data["feature_names"] = tuple(data["feature_names"])
+            data["classes"] = tuple(data.get("classes", ("0", "1")))
+            return cls(**data)
+        except (TypeError, ValueError) as err:
+            raise ModelCardError(f"malformed card ({err})") from None
 
     def to_yaml(self, path: str | Path) -> None:
         """Write the card as YAML."""
@@ -215,8 +251,14 @@ class ModelCard:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> ModelCard:
-        """Read a card written by :meth:`to_yaml`."""
-        return cls.from_dict(yaml.safe_load(Path(path).read_text()))
+        """Read a card written by :meth:`to_yaml`; an unreadable or malformed card is one
+        :class:`ModelCardError` naming the file."""
+        try:
+            return cls.from_dict(read_yaml(path, what="model card"))
+        except ModelCardError as err:
+            raise ModelCardError(f"model card {path}: {err}") from None
+        except ValueError as err:
+            raise ModelCardError(str(err)) from None
 
 
 def _plain(obj: Any) -> Any:
@@ -305,40 +347,67 @@ def save_model(estimator: Any, card: ModelCard, out_dir: str | Path) -> Path:
     Returns:
         The model directory.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output(out_dir, directory=True, what="model directory")
     n_in = getattr(estimator, "n_features_in_", None)
     if n_in is not None and int(n_in) != len(card.feature_names):
         raise ModelCardError(
             f"estimator was fitted on {n_in} features but the card lists {len(card.feature_names)}: "
             f"{list(card.feature_names)}"
         )
-    dump_estimator(estimator, out / ESTIMATOR_FILE)
-    final = replace(card, estimator_sha256=file_sha256(out / ESTIMATOR_FILE))
-    if not final.params and hasattr(estimator, "get_params"):
-        final.params = _plain(estimator.get_params(deep=False))
-    final.to_yaml(out / CARD_FILE)
+    # Built in a temporary sibling and renamed: a failure leaves no half-written model behind.
+    with atomic_output(out, directory=True, replaceable=(CARD_FILE, ESTIMATOR_FILE)) as tmp:
+        dump_estimator(estimator, tmp / ESTIMATOR_FILE)
+        final = replace(card, estimator_sha256=file_sha256(tmp / ESTIMATOR_FILE), card_sha256="")
+        if not final.params and hasattr(estimator, "get_params"):
+            final.params = _plain(estimator.get_params(deep=False))
+        final = replace(final, card_sha256=final.content_sha256())
+        final.to_yaml(tmp / CARD_FILE)
     return out
 
 
-def load_model(model_dir: str | Path, *, strict: bool = False) -> CardedModel:
+def load_model(
+    model_dir: str | Path, *, strict: bool = False, trusted: bool = False
+) -> CardedModel:
     """Load a model directory written by :func:`save_model`, checking it against its card.
 
-    Checks: both files exist; the estimator file's SHA-256 equals the card's; the estimator's
-    ``n_features_in_`` (if any) equals the number of card features; package versions equal those
-    at training time (a mismatch warns, or, with ``strict=True`` and for pickle-critical packages
-    scikit-learn/torch/lightgbm, raises).
+    Checks: both files exist; the card parses and its content matches its own checksum
+    (``card_sha256``: an edited card is refused); the estimator file's SHA-256 equals the card's;
+    the estimator loads without running code from the file (a restricted unpickler,
+    :mod:`nulearn.ml.persistence`); its ``n_features_in_`` (if any) equals the number of card
+    features; package versions equal those at training time (a mismatch warns, or, with
+    ``strict=True`` and for pickle-critical packages scikit-learn/torch/lightgbm, raises).
+
+    Args:
+        model_dir: the model directory.
+        strict: refuse a version mismatch of a pickle-critical package.
+        trusted: accept a card without checksum (written before nulearn recorded one) and
+            resolve every global the estimator file names. Only for models whose origin you trust.
 
     Raises:
-        ModelCardError: a file is missing, the hash or feature count disagree, or a strict
+        ModelCardError: a file is missing, a checksum or the feature count disagree, or a strict
             version check fails.
+        UnsafeModelError: (not trusted) the estimator file names code a restricted load refuses.
     """
     d = Path(model_dir)
+    if not d.is_dir():
+        raise ModelCardError(f"model directory {d}: no such folder")
     card_path, est_path = d / CARD_FILE, d / ESTIMATOR_FILE
     for p in (card_path, est_path):
         if not p.is_file():
             raise ModelCardError(f"model directory {d} lacks {p.name}")
     card = ModelCard.from_yaml(card_path)
+    if card.card_sha256:
+        if card.content_sha256() != card.card_sha256:
+            raise ModelCardError(
+                f"{card_path} does not match its integrity checksum: the card was edited after "
+                "training (feature order, threshold, scheme or another field); restore it or retrain"
+            )
+    elif not trusted:
+        raise ModelCardError(
+            f"{card_path} carries no integrity checksum (written before nulearn recorded one), so "
+            "its feature order cannot be verified; load it with --trust-model if you know where "
+            "it came from"
+        )
     digest = file_sha256(est_path)
     if card.estimator_sha256 and digest != card.estimator_sha256:
         raise ModelCardError(
@@ -354,7 +423,7 @@ def load_model(model_dir: str | Path, *, strict: bool = False) -> CardedModel:
         if strict and any(k in _PICKLE_CRITICAL for k in diffs):
             raise ModelCardError(f"package versions differ from training time: {msg}")
         warnings.warn(f"model {d}: package versions differ from training time: {msg}", stacklevel=2)
-    estimator = load_estimator(est_path)
+    estimator = load_estimator(est_path, trusted=trusted)
     n_in = getattr(estimator, "n_features_in_", None)
     if n_in is not None and int(n_in) != len(card.feature_names):
         raise ModelCardError(

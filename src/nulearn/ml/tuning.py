@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import optuna
@@ -117,6 +119,8 @@ def create_study(
     """
     if direction not in ("minimize", "maximize"):
         raise ValueError(f"direction {direction!r}; allowed: minimize, maximize")
+    if storage is not None:
+        check_storage(storage)
     url = storage if storage is not None else default_storage(name, directory)
     if heartbeat_interval is not None and heartbeat_interval < 1:
         raise ValueError(
@@ -147,6 +151,36 @@ def create_study(
         # offset the seed by the trials already stored so it explores new points instead.
         study.sampler = optuna.samplers.TPESampler(seed=seed + n_existing)
     return study
+
+
+def check_storage(url: str, timeout_s: float = 5.0) -> None:
+    """Fail within ``timeout_s`` seconds, in one line, when a database storage cannot be reached.
+
+    A server URL (PostgreSQL, MySQL) is connected to once with a connect timeout before any
+    data is loaded, so a typo or a stopped server is reported in seconds instead of after the
+    driver's own retries; SQLite files need no check.
+
+    Raises:
+        ValueError: the storage cannot be reached (the message names it, without the password).
+    """
+    if url.startswith("sqlite"):
+        return
+    import sqlalchemy
+
+    shown = sqlalchemy.engine.make_url(driver_url(url)).render_as_string(hide_password=True)
+    connect_args: dict[str, Any] = {}
+    if url.startswith(("postgresql", "postgres")):
+        connect_args["connect_timeout"] = max(1, int(timeout_s))
+    elif url.startswith("mysql"):
+        connect_args["connect_timeout"] = max(1, int(timeout_s))
+    try:
+        engine = sqlalchemy.create_engine(driver_url(url), connect_args=connect_args)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as err:  # sqlalchemy wraps every driver's errors differently
+        reason = " ".join(str(getattr(err, "orig", err)).split())[:200]
+        raise ValueError(f"cannot reach the Optuna storage {shown}: {reason}") from None
 
 
 def driver_url(url: str) -> str:
@@ -194,6 +228,7 @@ def run_trials(
     timeout: float | None = None,
     catch: Sequence[type[Exception]] = (),
     show_progress_bar: bool = False,
+    progress: bool = False,
 ) -> optuna.Study:
     """Run trials until ``study`` holds ``n_trials`` finished (complete or pruned) trials.
 
@@ -209,6 +244,7 @@ def run_trials(
         n_trials: target number of finished trials in the study.
         timeout: stop this worker after this many seconds.
         catch: exception types recorded as failed trials instead of stopping the run.
+        progress: print one line per finished trial to stderr (its value and the best so far).
 
     Returns:
         The study.
@@ -229,10 +265,31 @@ def run_trials(
         n_trials=remaining,
         timeout=timeout,
         catch=tuple(catch),
-        callbacks=[MaxTrialsCallback(n_trials, states=FINISHED_STATES)],
+        callbacks=[MaxTrialsCallback(n_trials, states=FINISHED_STATES)]
+        + ([_report_trial(n_trials)] if progress else []),
         show_progress_bar=show_progress_bar,
     )
     return study
+
+
+def _report_trial(n_trials: int) -> Callable[[optuna.Study, FrozenTrial], None]:
+    """An Optuna callback printing ``trial k/n: state value (best ...)`` to stderr."""
+
+    def report(study: optuna.Study, trial: FrozenTrial) -> None:
+        done = len(finished_trials(study))
+        value = "" if trial.value is None else f" {trial.value:.4f}"
+        try:
+            best = f" (best {study.best_value:.4f}, trial {study.best_trial.number})"
+        except ValueError:
+            best = ""
+        print(
+            f"trial {trial.number} [{done}/{n_trials} finished]: {trial.state.name.lower()}"
+            f"{value}{best}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
 
 
 def trials_frame(study: optuna.Study) -> pd.DataFrame:

@@ -95,5 +95,5 @@ def test_read_dataset_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
         read_dataset(tmp_path / "none.parquet")
     junk = tmp_path / "junk.parquet"
     junk.write_text("not parquet")
-    with pytest.raises(ValueError, match="not a Parquet"):
+    with pytest.raises(ValueError, match="not a readable Parquet"):
         read_dataset(junk)

@@ -25,9 +25,9 @@ def test_known_cases() -> None:
 def test_invalid_rows_raise_or_are_masked() -> None:
     frame = _eln([1.0, -1.0, 1.0, 1.0], [0.2, 0.2, 1.0, np.nan], [0.3, 0.3, 0.3, 0.3])
     # Species are checked in order nue, nuebar, ...: nue's flux factor 1.0 in row 2 is reported first.
-    with pytest.raises(ValueError, match=r"nue: flux factor .* index 2 has 1\.0"):
+    with pytest.raises(ValueError, match=r"nue: flux factor .* row 2 has 1\.0"):
         label_moments(frame)
-    with pytest.raises(ValueError, match=r"nuebar: number density .* index 1 has -1\.0"):
+    with pytest.raises(ValueError, match=r"nuebar: number density .* row 1 has -1\.0"):
         label_moments(frame.iloc[:2])
     out = label_moments(frame, on_invalid="mask")
     assert out["valid"].tolist() == [True, False, False, False]
@@ -57,7 +57,7 @@ def test_features_from_raw_moments() -> None:
     assert list(feats.columns) == list(feature_names("xln"))
     assert feats.loc[0, "alpha"] == 1.5 and feats.loc[0, "alpha_xbar"] == 2.0
     bad = raw.assign(F_nux=[1.2])
-    with pytest.raises(ValueError, match=r"nux: flux factor.*index 0"):
+    with pytest.raises(ValueError, match=r"nux: flux factor.*row 0"):
         features_from_moments(bad)
     with pytest.raises(ValueError, match="lacks columns"):
         features_from_moments(raw.drop(columns=["n_nuebar"]))
@@ -78,7 +78,7 @@ def test_gaussian_and_maxent_disagree_sometimes() -> None:
 
 
 def test_validate_features_names_column_row_and_range() -> None:
-    from nulearn.flavor.physics.species import validate_features
+    from nulearn.flavor.physics.validity import validate_features
 
     frame = _eln([1.0, 1.0, 0.5], [0.2, 1.0, 0.3], [0.1, 0.2, -0.1])
     with pytest.raises(ValueError, match=r"'F_nue' must be finite and in \[0, 1\); row 1 has 1\.0"):

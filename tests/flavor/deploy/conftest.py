@@ -10,6 +10,7 @@ import pytest
 
 from nulearn.flavor.deploy.raw_moments import features_from_raw
 from nulearn.flavor.physics.species import ELN_FEATURES, XLN_FEATURES
+from nulearn.ml.domain import TrainingDomain
 from nulearn.ml.model_card import ModelCard, save_model
 
 
@@ -128,6 +129,8 @@ def _train(kind: str, xln: bool, out: Path, three_d: bool = False, **kw: object)
         label="crossing",
         scheme="xln" if xln else "original",
         threshold=threshold,
+        # as train_carded_model records it: every export then carries the domain check
+        domain=TrainingDomain.fit(x, names).to_dict(),
     )
     return save_model(est, card, out)
 

@@ -30,6 +30,7 @@ from nulearn.flavor.deploy.plan import (
 )
 from nulearn.flavor.deploy.raw_moments import features_from_raw
 from nulearn.flavor.deploy.toolchain import build_kernel, compiler_available
+from nulearn.ml.domain import DOMAIN_FLAG
 
 from .conftest import raw_moments
 from .golden import assert_golden, run_target
@@ -54,9 +55,17 @@ CASES = [
 ]
 
 
+N_FAR = 40
+
+
 def _moments(model_dir: Path, n: int = N_CELLS, seed: int = 11) -> dict[str, np.ndarray]:
+    """Raw moments: ``N_INVALID`` corrupted cells first, the last ``N_FAR`` far outside the
+    training domain (nu_ebar 200 times or 1/200 as dense as nu_e; training spans ~0.15-7)."""
     xln = len(load_deployable(model_dir).raw_names) == 8
-    return raw_moments(n, seed, xln=xln, n_invalid=N_INVALID)
+    moments = raw_moments(n, seed, xln=xln, n_invalid=N_INVALID)
+    ratio = np.where(np.arange(N_FAR) % 2 == 0, 200.0, 1 / 200.0)
+    moments["n_nuebar"][-N_FAR:] = ratio * moments["n_nue"][-N_FAR:]
+    return moments
 
 
 @pytest.mark.parametrize(("fixture", "target"), CASES)
@@ -71,6 +80,8 @@ def test_every_model_and_target_matches_python(
     # difference in the kernel (scikit-learn forms it by a matrix product) can round differently
     tol = 1e-9 if target == "plan" and fixture != "svm_nystroem_dir" else 1e-6
     assert_golden(p, flag, model.predict_raw(moments), N_INVALID, tol=tol)
+    # the cells far outside the training domain are marked DOMAIN_FLAG by every target
+    assert (flag[-N_FAR:] == DOMAIN_FLAG).all()
 
 
 @pytest.mark.parametrize(
@@ -180,7 +191,7 @@ def test_training_domain_hook(target: str, gbt_closure_xln_dir: Path) -> None:
 @pytest.mark.parametrize("fmt", ["c", "fortran"])
 def test_knn_has_no_generated_code(knn_xln_dir: Path, tmp_path: Path, fmt: str) -> None:
     with pytest.raises(ValueError, match="cannot be generated"):
-        export_model(knn_xln_dir, fmt, tmp_path / "knn.h")
+        export_model(knn_xln_dir, fmt, tmp_path / ("knn.h" if fmt == "c" else "knn.f90"))
 
 
 def test_export_measures_throughput(knn_xln_dir: Path, gbt_xln_dir: Path, tmp_path: Path) -> None:

@@ -203,9 +203,8 @@ def test_pickle_and_joblib_round_trip(fitted, tmp_path) -> None:
 def test_dataframe_features_and_label_columns() -> None:
     X, y = _data(2000, seed=7)
     frame = pd.DataFrame(X, columns=["u", "v", "w"]).assign(noise=0.0, flag=y)
-    frame.loc[:9, "flag"] = -1  # invalid rows carry no label and are dropped
     clf = MLPClassifier(**TINY, features=("u", "v", "w"), label="flag").fit_frame(frame)
-    assert clf.history_["n_train"] + clf.history_["n_val"] == len(frame) - 10
+    assert clf.history_["n_train"] + clf.history_["n_val"] == len(frame)
     assert list(clf.feature_names_in_) == ["u", "v", "w"]
     # Prediction picks the named columns from a wider table in any column order.
     shuffled = frame[["w", "flag", "u", "v"]]
@@ -214,6 +213,10 @@ def test_dataframe_features_and_label_columns() -> None:
     )
     with pytest.raises(ValueError, match=r"lacks feature column\(s\) \['w'\]"):
         clf.predict(frame[["u", "v"]])
+    # A label other than 0/1 (e.g. -1 on rows with invalid moments) is refused, never dropped.
+    frame.loc[:9, "flag"] = -1
+    with pytest.raises(ValueError, match=r"label 'flag' must be 0 or 1; 10 rows"):
+        MLPClassifier(**TINY, features=("u", "v", "w"), label="flag").fit_frame(frame)
 
 
 def test_input_validation_names_index() -> None:

@@ -117,7 +117,7 @@ def test_invalid_moments_raise_naming_quantity_and_index(
     density: list[float], flux: list[float], quantity: str
 ) -> None:
     fam = get_family("maxent")
-    with pytest.raises(ValueError, match=rf"nuebar: {quantity}.*index (0|1)"):
+    with pytest.raises(ValueError, match=rf"nuebar: {quantity}.*row (0|1)"):
         fam.moments(density, flux, species="nuebar")
 
 

@@ -219,7 +219,7 @@ def test_invalid_inputs_fail_with_a_clear_message() -> None:
         beams_from_moments(bad, "maxent", 8)
     with pytest.raises(ValueError, match="negative value in row 0"):
         beams_from_tabulated([-1, 1], {"nue": [1.0, -1.0], "nuebar": [1.0, 1.0]}, 8)
-    with pytest.raises(ValueError, match="nuebar: number density must be finite and > 0; index 1"):
+    with pytest.raises(ValueError, match="nuebar: number density must be finite and > 0; row 1"):
         beams_from_tabulated([-1, 1], {"nue": [[1.0, 1.0]] * 2, "nuebar": [[1.0, 1.0], [0, 0]]}, 8)
     with pytest.raises(ValueError, match="n_mu"):
         evolve(beams_from_moments(CROSSING, "maxent", 8), EvolveConfig(n_mu=16))

@@ -297,7 +297,7 @@ def test_cli_growth_from_moments_and_distributions(tmp_path) -> None:
             str(tmp_path / "x.parquet"),
         ],
     )
-    assert res.exit_code != 0 and "eln" in res.output
+    assert res.exit_code != 0 and "eln" in str(res.exception)
 
 
 # -- exact sign structure and adaptive refinement of marginal cells --------------------------------

@@ -106,12 +106,9 @@ def generate3d_cmd(
     """Random 3D moments with invariant features and analytic 3D maxent crossing labels."""
     from nulearn.flavor.data.files import generate3d_file
 
-    try:
-        res = generate3d_file(
-            out, n, seed, scheme=scheme.value, spread=spread, n_directions=n_directions
-        )
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+    res = generate3d_file(
+        out, n, seed, scheme=scheme.value, spread=spread, n_directions=n_directions
+    )
     typer.echo(
         f"wrote {len(res.frame):,} cells to {out}; unstable fraction {res.frame['crossing'].mean():.4f}"
     )
@@ -130,10 +127,7 @@ def label3d_cmd(
     """The analytic 3D maximum-entropy crossing test from number densities and flux vectors."""
     from nulearn.flavor.data.files import label3d_file
 
-    try:
-        res = label3d_file(inp, out, n_directions=n_directions)
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+    res = label3d_file(inp, out, n_directions=n_directions)
     n_cells = len(res.frame)
     typer.echo(
         f"labelled {n_cells:,} cells in {res.seconds:.2f} s ({n_cells / max(res.seconds, 1e-9):,.0f} cells/s); "
@@ -189,10 +183,7 @@ def snapshot_cmd(
         shape = [first_axis, *(int(a) for a in ctx.args)]
     except ValueError as err:
         raise typer.BadParameter(f"--shape takes 1 to 3 integers, got extra {ctx.args}") from err
-    try:
-        path = write_synthetic_snapshot(out, shape, seed=seed, dtype=dtype.value, progress=progress)
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+    path = write_synthetic_snapshot(out, shape, seed=seed, dtype=dtype.value, progress=progress)
     typer.echo(
         f"wrote {path}: grid {tuple(shape)}, datasets /n_<species>, /F_<species> ({dtype.value})"
     )

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import typer
 
-from nulearn.cli.options import ExportFormat, FlagBackend, FloatType, ModelDir, Progress
+from nulearn.cli.options import (
+    ExportFormat,
+    FlagBackend,
+    FloatType,
+    IgnoreHeavyLeptons,
+    ModelDir,
+    Progress,
+    TrustModel,
+)
 
 __all__ = ["app"]
 
@@ -25,16 +33,20 @@ def export_cmd(
     precision: FloatType = typer.Option(
         FloatType.float64, help="MLP arithmetic for onnx/torchscript."
     ),
+    trust_model: TrustModel = False,
 ) -> None:
     """Export a model: raw moments in (1D: n, F; 3D: n, flux vector), P(crossing) and flag out."""
     from nulearn.flavor.deploy.export import export_model
 
-    try:
-        res = export_model(
-            model_dir, fmt.value, out, name=name, precision=precision.value, measure=True
-        )
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+    res = export_model(
+        model_dir,
+        fmt.value,
+        out,
+        name=name,
+        precision=precision.value,
+        measure=True,
+        trusted=trust_model,
+    )
     what = (
         f"function {res.symbol}"
         if res.symbol
@@ -77,26 +89,27 @@ def flag_cmd(
         False, help="Replace an existing flags file from a different run."
     ),
     progress: Progress = True,
+    ignore_heavy_leptons: IgnoreHeavyLeptons = False,
+    trust_model: TrustModel = False,
 ) -> None:
     """Flag every cell of a snapshot: P(crossing), flag, validity; resumable, chunked, Dask-ready."""
     from nulearn.flavor.deploy.flagging import flag_snapshot, parse_dataset_mapping
 
-    try:
-        res = flag_snapshot(
-            snapshot,
-            model,
-            out,
-            mapping=parse_dataset_mapping(map_),
-            chunk_cells=chunk_cells,
-            backend=backend.value,
-            threads=threads,
-            dask=dask,
-            dask_workers=dask_workers,
-            progress=progress,
-            overwrite=overwrite,
-        )
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+    res = flag_snapshot(
+        snapshot,
+        model,
+        out,
+        mapping=parse_dataset_mapping(map_),
+        chunk_cells=chunk_cells,
+        backend=backend.value,
+        threads=threads,
+        dask=dask,
+        dask_workers=dask_workers,
+        progress=progress,
+        overwrite=overwrite,
+        ignore_heavy_leptons=ignore_heavy_leptons,
+        trusted=trust_model,
+    )
     resumed = (
         ""
         if res.n_blocks_run == res.n_blocks
@@ -107,3 +120,16 @@ def flag_cmd(
         f"{res.n_invalid:,} invalid; backend {res.backend}, {res.seconds:.2f} s "
         f"({res.n_cells / max(res.seconds, 1e-9):.3g} cells/s){resumed}"
     )
+    valid = res.n_cells - res.n_invalid
+    if res.n_outside:
+        share = res.n_outside / max(valid, 1)
+        typer.echo(
+            f"  {res.n_outside:,} valid cells ({100 * share:.2f}%) lie outside the model's training "
+            "domain: flag 2, their p_crossing is an extrapolation"
+        )
+        if share > 0.01:
+            typer.echo(
+                f"nulearn: warning: {100 * share:.2f}% of the valid cells of {snapshot} lie outside "
+                "the training domain of the model; its flags there are guesses",
+                err=True,
+            )

@@ -34,10 +34,9 @@ def growth_cmd(
     """Fast-instability growth rates (max over k of Im omega, m = 0 and m = 1) from moments or G(mu)."""
     from nulearn.flavor.data.files import growth_file
 
-    try:
-        res = growth_file(inp, out, family.value, n_beams=n_beams, n_k=n_k, n_nue_cm3=n_nue_cm3)
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+    res = growth_file(
+        inp, out, family.value, n_beams=n_beams, n_k=n_k, n_nue_cm3=n_nue_cm3, progress=True
+    )
     frame = res.frame
     unstable = frame["growth_rate"] > 0
     median = float(frame.loc[unstable, "growth_rate"].median()) if unstable.any() else 0.0

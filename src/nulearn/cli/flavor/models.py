@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from nulearn.cli.options import ModelDir, ModelKeyOption, Threshold
+from nulearn.cli.options import IgnoreHeavyLeptons, ModelDir, ModelKeyOption, Threshold, TrustModel
 
 __all__ = ["app"]
 
@@ -43,20 +43,17 @@ def train_cmd(
     """Train a crossing classifier and save it with a model card."""
     from nulearn.flavor.evaluation.files import train_from_table
 
-    try:
-        carded = train_from_table(
-            model.value,
-            data,
-            out,
-            degree=degree,
-            config=config,
-            features=_columns(features),
-            label=label,
-            val_fraction=val_fraction,
-            seed=seed,
-        )
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+    carded = train_from_table(
+        model.value,
+        data,
+        out,
+        degree=degree,
+        config=config,
+        features=_columns(features),
+        label=label,
+        val_fraction=val_fraction,
+        seed=seed,
+    )
     card = carded.card
     m = card.metrics
     typer.echo(
@@ -89,6 +86,8 @@ def predict_cmd(
         False,
         help="Give rows with unphysical moments p_crossing=NaN, crossing_pred=-1 instead of stopping.",
     ),
+    ignore_heavy_leptons: IgnoreHeavyLeptons = False,
+    trust_model: TrustModel = False,
 ) -> None:
     """Predict P(crossing) for every row; refuses tables with missing or reordered features.
 
@@ -97,10 +96,15 @@ def predict_cmd(
     """
     from nulearn.flavor.evaluation.files import predict_table
 
-    try:
-        res = predict_table(model_dir, inp, out, threshold=threshold, mask_invalid=mask_invalid)
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+    res = predict_table(
+        model_dir,
+        inp,
+        out,
+        threshold=threshold,
+        mask_invalid=mask_invalid,
+        ignore_heavy_leptons=ignore_heavy_leptons,
+        trust_model=trust_model,
+    )
     n, invalid = len(res.frame), int((~res.valid).sum())
     fraction = res.frame.loc[res.valid, "crossing_pred"].mean()
     typer.echo(
@@ -108,6 +112,11 @@ def predict_cmd(
         f"({1e6 * res.seconds / max(n, 1):.2f} µs/row); predicted crossing fraction {fraction:.4f}"
         + (f"; {invalid:,} invalid rows marked -1" if invalid else "")
     )
+    if res.fraction_outside:
+        typer.echo(
+            f"  {100 * res.fraction_outside:.2f}% of valid rows lie outside the training domain "
+            "(column in_domain = False): their predictions are extrapolations"
+        )
 
 
 @app.command("evaluate")
@@ -121,16 +130,21 @@ def evaluate_cmd(
     out: Path | None = typer.Option(
         None, help="Folder for a Markdown report with ROC/PR curves and the p_c sweep."
     ),
+    ignore_heavy_leptons: IgnoreHeavyLeptons = False,
+    trust_model: TrustModel = False,
 ) -> None:
     """Score a saved model on labelled data, beside the data's Bayes ceiling."""
     from nulearn.flavor.evaluation.files import evaluate_saved_model
 
-    try:
-        res = evaluate_saved_model(
-            model_dir, data, where=where, threshold=threshold, report_dir=out
-        )
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+    res = evaluate_saved_model(
+        model_dir,
+        data,
+        where=where,
+        threshold=threshold,
+        report_dir=out,
+        ignore_heavy_leptons=ignore_heavy_leptons,
+        trust_model=trust_model,
+    )
     ev, ceiling = res.evaluation, res.ceiling
     typer.echo(
         f"{res.model} on {ev.n_test:,} samples (p_c = {ev.threshold}): accuracy {ev.accuracy:.4f}, ROC AUC {ev.roc.area:.4f}"
@@ -139,5 +153,9 @@ def evaluate_cmd(
     typer.echo(ev.scores.per_class.round(4).to_string())
     typer.echo(f"confusion (rows true, columns predicted): {ev.scores.confusion.tolist()}")
     typer.echo(f"inference {1e6 * (ev.infer_seconds or 0.0) / max(ev.n_test, 1):.2f} µs/sample")
+    if res.fraction_outside:
+        typer.echo(
+            f"{100 * res.fraction_outside:.2f}% of rows lie outside the model's training domain"
+        )
     if res.report is not None:
         typer.echo(f"wrote {res.report}")

@@ -78,7 +78,7 @@ def study_cmd(
             realistic_path=None if realistic is None else str(realistic),
             seed=seed,
         )
-    result, path = study_to_folder(cfg, out)
+    result, path = study_to_folder(cfg, out, progress=True)
     typer.echo(f"wrote {path} ({result.notes['study_seconds']:.0f} s)")
     for key, value in result.notes.get("targets", {}).items():
         typer.echo(f"  {key}: {value}")

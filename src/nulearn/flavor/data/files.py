@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nulearn.flavor.data.tables import read_dataset, write_dataset
+from nulearn.flavor.data.tables import check_table_output, read_table, write_dataset
 
 __all__ = [
     "WrittenTable",
@@ -25,6 +25,7 @@ __all__ = [
     "growth_file",
     "label3d_file",
     "label_file",
+    "moment_features",
 ]
 
 
@@ -43,6 +44,48 @@ class WrittenTable:
     seconds: float
 
 
+def moment_features(
+    frame: pd.DataFrame, source: str, *, mask_invalid: bool = False
+) -> pd.DataFrame:
+    """The ELN or ELN-XLN feature columns of a moment table, checked against their physical ranges.
+
+    A table holds either the features (``alpha, F_nue, F_nuebar`` (ELN), plus ``alpha_x,
+    alpha_xbar, F_nux, F_nuxbar`` (ELN-XLN)) or raw moments (``n_nue, n_nuebar[, n_nux,
+    n_nuxbar], F_*``, densities in any common unit), which become those features. Other columns
+    are kept.
+
+    Raises:
+        ValueError: neither layout is present, or (unless ``mask_invalid``) a value is outside its
+            physical range, naming ``source``, the column and the first offending row.
+    """
+    from nulearn.flavor.physics.species import (
+        features_from_moments,
+        raw_moment_columns,
+        species_for_features,
+    )
+    from nulearn.flavor.physics.validity import validate_features
+
+    if "alpha" not in frame.columns and "n_nue" in frame.columns:
+        validate_features(frame, raw_moment_columns(frame), source=source, mask=mask_invalid)
+        # Unphysical rows (kept only with mask_invalid) get unphysical features and are masked
+        # downstream; they never receive a label.
+        feats = features_from_moments(frame, validate=False)
+        return frame.drop(columns=[c for c in feats.columns if c in frame.columns]).join(feats)
+    try:
+        species = species_for_features(frame.columns)
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
+    validate_features(frame, feature_names_for(species), source=source, mask=mask_invalid)
+    return frame
+
+
+def feature_names_for(species: tuple[str, ...]) -> tuple[str, ...]:
+    """The ELN (two species) or ELN-XLN (four species) feature columns."""
+    from nulearn.flavor.physics.species import ELN_FEATURES, XLN_FEATURES
+
+    return XLN_FEATURES if len(species) == 4 else ELN_FEATURES
+
+
 def generate_file(
     out: str | Path,
     scheme: str,
@@ -57,6 +100,7 @@ def generate_file(
     """Labelled samples of a sampling scheme (:func:`nulearn.flavor.data.generate.generate`), written to ``out``."""
     from nulearn.flavor.data.generate import generate, generation_metadata
 
+    check_table_output(out)
     t0 = time.perf_counter()
     frame = generate(
         scheme,
@@ -90,13 +134,10 @@ def label_file(
         ValueError: an unphysical row (unless ``mask_invalid``: it gets ``crossing = -1``).
     """
     from nulearn.flavor.data.labelling import label_moments
-    from nulearn.flavor.physics.species import features_from_moments
 
-    ds = read_dataset(inp)
-    frame = ds.frame
-    if "alpha" not in frame.columns and "n_nue" in frame.columns:
-        feats = features_from_moments(frame)
-        frame = frame.drop(columns=[c for c in feats.columns if c in frame.columns]).join(feats)
+    check_table_output(out)
+    ds = read_table(inp)
+    frame = moment_features(ds.frame, str(inp), mask_invalid=mask_invalid)
     t0 = time.perf_counter()
     labelled = label_moments(
         frame, family, n_mu=n_mu, on_invalid="mask" if mask_invalid else "raise"
@@ -119,6 +160,7 @@ def generate3d_file(
     (:func:`nulearn.flavor.data.generate3d.generate3d`), written to ``out``."""
     from nulearn.flavor.data.generate3d import generate3d
 
+    check_table_output(out)
     t0 = time.perf_counter()
     frame = generate3d(n, seed, scheme=scheme, direction_spread=spread, n_directions=n_directions)
     seconds = time.perf_counter() - t0
@@ -141,7 +183,8 @@ def label3d_file(inp: str | Path, out: str | Path, *, n_directions: int = 2000) 
     """
     from nulearn.flavor.physics.moments3d import features_from_moments3d, label_moments3d
 
-    ds = read_dataset(inp)
+    check_table_output(out)
+    ds = read_table(inp)
     t0 = time.perf_counter()
     labels = label_moments3d(ds.frame, n_directions=n_directions)
     features = features_from_moments3d(ds.frame)
@@ -157,15 +200,22 @@ def label3d_file(inp: str | Path, out: str | Path, *, n_directions: int = 2000) 
     return WrittenTable(write_dataset(frame, out, meta), frame, seconds)
 
 
+#: Cells per growth-rate chunk (a progress step of about a second at the default resolution).
+_GROWTH_CHUNK = 2000
+
+
 def _growth_from_npz(inp: Path, config: Any, n_nue_cm3: float | None) -> pd.DataFrame:
     from nulearn.flavor.physics.stability import growth_rate, growth_rate_per_second
+    from nulearn.ml.io import load_npz
 
-    with np.load(inp) as data:
-        if "eln" not in data or "mu" not in data:
-            raise ValueError(
-                f"{inp}: an .npz input needs arrays 'eln' (n_cells, n_mu) and 'mu' (n_mu,)"
-            )
-        frame = pd.DataFrame(growth_rate(data["eln"], data["mu"], config).to_frame())
+    data = load_npz(inp, keys=("eln", "mu"), what="distributions")
+    eln = np.asarray(data["eln"], dtype=np.float64)
+    if eln.ndim != 2 or eln.shape[0] == 0 or not np.isfinite(eln).all():
+        raise ValueError(
+            f"distributions {inp}: 'eln' must be a finite (n_cells >= 1, n_mu) array, got shape "
+            f"{eln.shape}"
+        )
+    frame = pd.DataFrame(growth_rate(eln, data["mu"], config).to_frame())
     if n_nue_cm3 is not None:
         frame["growth_rate_per_s"] = growth_rate_per_second(
             frame["growth_rate"].to_numpy(), n_nue_cm3
@@ -181,6 +231,7 @@ def growth_file(
     n_beams: int = 24,
     n_k: int = 64,
     n_nue_cm3: float | None = None,
+    progress: bool = False,
 ) -> WrittenTable:
     """Fast-instability growth rates (max over k of Im omega, m = 0 and m = 1) of every cell.
 
@@ -192,17 +243,31 @@ def growth_file(
         family, n_beams, n_k: closure and discretization
             (:class:`~nulearn.flavor.physics.stability.StabilityConfig`).
     """
+    from tqdm.auto import tqdm
+
     from nulearn.flavor.physics.stability import StabilityConfig, growth_table
 
     path = Path(inp)
+    check_table_output(out)
     config = StabilityConfig(n_beams=n_beams, n_k=n_k)
-    t0 = time.perf_counter()
     if path.suffix.lower() == ".npz":
+        t0 = time.perf_counter()
         frame = _growth_from_npz(path, config, n_nue_cm3)
         meta: dict[str, Any] = {"source": str(path)}
     else:
-        ds = read_dataset(path)
-        frame = pd.DataFrame(growth_table(ds.frame, family, config, n_nue_cm3))
+        ds = read_table(path)
+        moments = moment_features(ds.frame, str(path))
+        t0 = time.perf_counter()
+        # Cells are independent: solving in chunks changes nothing but shows progress.
+        chunks = range(0, len(moments), _GROWTH_CHUNK)
+        frame = pd.concat(
+            [
+                pd.DataFrame(
+                    growth_table(moments.iloc[i : i + _GROWTH_CHUNK], family, config, n_nue_cm3)
+                )
+                for i in tqdm(chunks, desc="growth", unit="chunk", disable=not progress)
+            ]
+        )
         meta = dict(ds.metadata)
     seconds = time.perf_counter() - t0
     meta["growth"] = {"family": family, **config.to_dict()}

@@ -231,6 +231,9 @@ def write_realistic_dataset(
     progress: bool = False,
 ) -> tuple[Path, pd.DataFrame]:
     """Generate the realistic dataset and write it with :func:`nulearn.flavor.data.tables.write_dataset`."""
+    from nulearn.flavor.data.tables import check_table_output
+
+    check_table_output(path)
     cfg = config or SolverConfig()
     frame = realistic_dataset(n_profiles, seed, cfg, progress=progress)
     out = write_dataset(frame, path, realistic_metadata(frame, n_profiles, seed, cfg))

@@ -305,7 +305,7 @@ def _blocked_loop(
     store, block = tree
     keep = ["valid_b[c] = valid;"] + (["inside_b[c] = inside;"] if domain else [])
     restore = ["const int valid = valid_b[c];"] + (
-        ["const int inside = inside_b[c];"] if domain else []
+        ["const double inside = inside_b[c];"] if domain else []
     )
     pad = "        "
     first = "\n".join([cell, *store, *(pad + line for line in keep)])
@@ -315,8 +315,9 @@ def _blocked_loop(
         f"    for (int64_t i0 = 0; i0 < n_cells; i0 += {b}) {{\n"
         f"        const int nb = n_cells - i0 < {b} ? (int)(n_cells - i0) : {b};\n"
         f"        double tin[{b} * {width}], acc[{b}];\n"
-        f"        int valid_b[{b}]{f', inside_b[{b}]' if domain else ''};\n"
-        "        for (int c = 0; c < nb; ++c) {\n"
+        f"        int valid_b[{b}];\n"
+        + (f"        double inside_b[{b}];\n" if domain else "")
+        + "        for (int c = 0; c < nb; ++c) {\n"
         "            const int64_t i = i0 + c;\n"
         f"{indent(first, '    ')}\n"
         "        }\n"
@@ -352,24 +353,24 @@ def generate_c_header(plan: DeployPlan) -> str:
     decision = f"(int8_t)(p {op} {c_literal(plan.threshold)})"
     domain_doc = ""
     if plan.domain is not None:
-        bounds = []
-        for j, (lo, hi) in enumerate(zip(plan.domain.lower, plan.domain.upper, strict=True)):
-            if math.isfinite(lo):
-                bounds.append(f"(x{j} >= {c_literal(float(lo))})")
-            if math.isfinite(hi):
-                bounds.append(f"(x{j} <= {c_literal(float(hi))})")
-        inside = " & ".join(bounds) or "1"
-        feats.append(f"        const int inside = {inside};")
-        decision = f"(inside ? {decision} : (int8_t){plan.domain.flag})"
+        from nulearn.flavor.deploy.codegen_c_stages import domain_code
+
+        dom_statics, dom_lines = domain_code(plan.domain, len(program.features))
+        statics += dom_statics
+        feats.extend(dom_lines)
         domain_doc = f" *   flag {plan.domain.flag}: valid input outside the training domain of the features\n"
     cell = "\n".join(
         [loads, ops, f"        const int valid =\n            {checks};", *feats, body]
     )
-    finish = (
-        f"{cal_code}\n"
-        "        p_crossing[i] = valid ? p : NAN;\n"
-        f"        flag[i] = valid ? {decision} : (int8_t)-1;"
-    )
+    flag_line = f"        flag[i] = valid ? {decision} : (int8_t)-1;"
+    if plan.domain is not None:
+        # decided in doubles: an int mask beside the double lanes keeps GCC from vectorizing
+        above = f"(p {op} {c_literal(plan.threshold)} ? 1.0 : 0.0)"
+        flag_line = (
+            f"        flag[i] = (int8_t)(valid ? (inside > 0.5 ? {above} : "
+            f"{float(plan.domain.flag)!r}) : -1.0);"
+        )
+    finish = f"{cal_code}\n        p_crossing[i] = valid ? p : NAN;\n{flag_line}"
     if tree is None:
         loop = (
             "    for (int64_t i = 0; i < n_cells; ++i) {\n"

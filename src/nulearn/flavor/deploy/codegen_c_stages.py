@@ -31,7 +31,7 @@ from nulearn.flavor.deploy.moment_features import (
     TINY,
     MomentFeatures,
 )
-from nulearn.flavor.deploy.plan import Coordinates, RBFKernel
+from nulearn.flavor.deploy.plan import Coordinates, FeatureDomain, RBFKernel
 from nulearn.flavor.deploy.trees import LIGHTGBM_ZERO, TreeEnsemble
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "TREE_BLOCK",
     "PreorderTrees",
     "c_literal",
+    "domain_code",
     "lepton_sums",
     "moment_features_code",
     "preorder_trees",
@@ -338,3 +339,47 @@ def lepton_sums(stage: Coordinates, name: Callable[[int], str], one: str) -> tup
         op = ("" if sign > 0 else "-") if k == 0 else (" + " if sign > 0 else " - ")
         g1 += f"{op}{term}"
     return g0, g1
+
+
+def domain_code(domain: FeatureDomain, n_features: int) -> tuple[str, list[str]]:
+    """C for the training-domain check of the features ``x0 .. x{n-1}``.
+
+    Returns function-level statics (none: every constant is a literal) and per-cell lines that
+    end in ``const double inside = ...;`` (1.0 inside, 0.0 outside: a double, like the other
+    lanes of the vectorized loop): the per-feature bounds and, with a density model, the
+    score of the most likely mixture component against its threshold
+    (:meth:`FeatureDomain.log_density`), unrolled into straight-line multiply-adds and maxima so
+    that the cell loop still vectorizes.
+    """
+    bounds = []
+    for j, (lo, hi) in enumerate(zip(domain.lower, domain.upper, strict=True)):
+        if math.isfinite(lo):
+            bounds.append(f"(double)(x{j} >= {c_literal(float(lo))})")
+        if math.isfinite(hi):
+            bounds.append(f"(double)(x{j} <= {c_literal(float(hi))})")
+    if domain.has_density:
+        bounds.append(f"(double)(dtop >= {c_literal(domain.log_density_threshold)})")
+    inside = " * ".join(bounds) or "1.0"
+    if not domain.has_density:
+        return "", [f"        const double inside = {inside};"]
+    lines = [
+        f"        const double dz{j} = (x{j} - {c_literal(float(domain.center[j]))}) * "
+        f"{c_literal(1.0 / float(domain.scale[j]))};"
+        for j in range(n_features)
+    ]
+    for k in range(domain.log_norm.size):
+        terms = " + ".join(
+            f"(dz{j} - {c_literal(float(domain.means[k, j]))}) * "
+            f"(dz{j} - {c_literal(float(domain.means[k, j]))}) * "
+            f"{c_literal(float(domain.inv_variances[k, j]))}"
+            for j in range(n_features)
+        )
+        lines.append(
+            f"        const double ds{k} = {c_literal(float(domain.log_norm[k]))} - 0.5 * ({terms});"
+        )
+    lines.append("        double dtop = ds0;")
+    lines += [
+        f"        dtop = ds{k} > dtop ? ds{k} : dtop;" for k in range(1, domain.log_norm.size)
+    ]
+    lines.append(f"        const double inside = {inside};")
+    return "", lines

@@ -252,15 +252,12 @@ def generate_fortran_module(plan: DeployPlan) -> str:
     ]
     domain_doc = ""
     if plan.domain is not None:
-        bounds = []
-        for j, (lo, hi) in enumerate(zip(plan.domain.lower, plan.domain.upper, strict=True)):
-            if math.isfinite(lo):
-                bounds.append(f"(x({j + 1}) >= {_lit(float(lo))})")
-            if math.isfinite(hi):
-                bounds.append(f"(x({j + 1}) <= {_lit(float(hi))})")
-        inside = " &\n        .and. ".join(bounds) or ".true."
-        feats.append(f"      inside = {inside}")
-        decls.append("    logical :: inside")
+        from nulearn.flavor.deploy.codegen_fortran_stages import domain_code
+
+        dom_consts, dom_decls, dom_lines = domain_code(plan.domain, len(program.features))
+        consts += dom_consts
+        decls.extend(dom_decls)
+        feats.extend(dom_lines)
         decision = [
             "        if (.not. inside) then",
             f"          flag(i) = {plan.domain.flag}_c_int8_t",

@@ -10,6 +10,8 @@ array ``cur``; they return ``(module constants, local declarations, loop-body li
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from nulearn.flavor.deploy.fortran_arrays import _continued, module_array
@@ -23,12 +25,13 @@ from nulearn.flavor.deploy.moment_features import (
     TINY,
     MomentFeatures,
 )
-from nulearn.flavor.deploy.plan import RBFKernel
+from nulearn.flavor.deploy.plan import FeatureDomain, RBFKernel
 from nulearn.flavor.deploy.trees import LIGHTGBM_ZERO, TreeEnsemble
 
 __all__ = [
     "FORTRAN_HELPERS",
     "TREE_BLOCK",
+    "domain_code",
     "moment_features_code",
     "rbf_kernel_code",
     "tree_ensemble_code",
@@ -253,3 +256,48 @@ def moment_features_code(
                 ]
             body.append(f"      {cur}({k + 5 + j}) = {p}g / max({p}t, {tiny})")
     return "", decls, body
+
+
+def domain_code(domain: FeatureDomain, n_features: int) -> tuple[str, list[str], list[str]]:
+    """Fortran for the training-domain check of the features ``x(1:n)``: module constants,
+    declarations and the per-cell lines that set the logical ``inside`` (per-feature bounds and,
+    with a density model, the score of the most likely mixture component against its threshold,
+    as :meth:`FeatureDomain.log_density`)."""
+    bounds = []
+    for j, (lo, hi) in enumerate(zip(domain.lower, domain.upper, strict=True)):
+        if math.isfinite(lo):
+            bounds.append(f"(x({j + 1}) >= {_lit(float(lo))})")
+        if math.isfinite(hi):
+            bounds.append(f"(x({j + 1}) <= {_lit(float(hi))})")
+    inside = " &\n        .and. ".join(bounds) or ".true."
+    if not domain.has_density:
+        return "", ["    logical :: inside"], [f"      inside = {inside}"]
+    k, d = domain.log_norm.size, n_features
+    consts = (
+        module_array("DOM_C", domain.center, "real(c_double)")
+        + module_array("DOM_IS", 1.0 / domain.scale, "real(c_double)")
+        + module_array("DOM_LOGN", domain.log_norm, "real(c_double)")
+        # row-major (component, feature) flattened: element (k, j) at k * d + j + 1
+        + module_array("DOM_M", domain.means, "real(c_double)")
+        + module_array("DOM_IV", domain.inv_variances, "real(c_double)")
+    )
+    decls = [
+        "    logical :: inside",
+        f"    real(c_double) :: dom_z({d}), dom_q, dom_d, dom_top",
+        "    integer :: kk, jj",
+    ]
+    lines = [
+        f"      dom_z = (x(1:{d}) - DOM_C) * DOM_IS",
+        "      dom_top = -huge(1.0_c_double)",
+        f"      do kk = 1, {k}",
+        "        dom_q = 0.0_c_double",
+        f"        do jj = 1, {d}",
+        f"          dom_d = dom_z(jj) - DOM_M((kk - 1) * {d} + jj)",
+        f"          dom_q = dom_q + dom_d * dom_d * DOM_IV((kk - 1) * {d} + jj)",
+        "        end do",
+        "        dom_top = max(dom_top, DOM_LOGN(kk) - 0.5_c_double * dom_q)",
+        "      end do",
+        f"      inside = ({inside}) &",
+        f"        .and. (dom_top >= {_lit(domain.log_density_threshold)})",
+    ]
+    return consts, decls, lines

@@ -7,7 +7,13 @@ from pathlib import Path
 
 from nulearn.flavor.deploy.loading import load_deployable
 
-__all__ = ["FORMATS", "ExportResult", "export_model"]
+__all__ = [
+    "EXPORT_SUFFIXES",
+    "FORMATS",
+    "ExportResult",
+    "check_identifier",
+    "export_model",
+]
 
 #: formats of ``nulearn flavor export --format``
 FORMATS: tuple[str, ...] = ("onnx", "torchscript", "c", "fortran")
@@ -28,6 +34,44 @@ class ExportResult:
     speed: str = ""
 
 
+#: Output suffixes per format.
+EXPORT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "onnx": (".onnx",),
+    "torchscript": (".pt", ".ts"),
+    "c": (".h", ".hpp"),
+    "fortran": (".f90", ".f03", ".f08", ".F90"),
+}
+#: Longest Fortran 2008 name (the module ``nulearn_<name>_mod`` must fit).
+_FORTRAN_NAME_MAX = 63
+
+
+def check_identifier(name: str) -> None:
+    """Refuse a ``--name`` that would not make a C and Fortran identifier.
+
+    The generated names are ``nulearn_<name>`` (C function, Fortran subroutine) and
+    ``nulearn_<name>_mod`` (Fortran module): ``name`` must start with a letter, hold only ASCII
+    letters, digits and underscores, and keep the module name within Fortran's 63 characters.
+
+    >>> check_identifier("lr_xln")
+    >>> check_identifier("1 bad-name;")
+    Traceback (most recent call last):
+    ...
+    ValueError: --name '1 bad-name;' is not a C/Fortran identifier: it must start with a letter and hold only letters, digits and underscores
+    """
+    import re
+
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        raise ValueError(
+            f"--name {name!r} is not a C/Fortran identifier: it must start with a letter and hold "
+            "only letters, digits and underscores"
+        )
+    if len(f"nulearn_{name}_mod") > _FORTRAN_NAME_MAX:
+        raise ValueError(
+            f"--name {name!r} is too long: the Fortran module nulearn_{name}_mod would exceed "
+            f"{_FORTRAN_NAME_MAX} characters"
+        )
+
+
 def export_model(
     model_dir: str | Path,
     fmt: str,
@@ -36,6 +80,7 @@ def export_model(
     name: str | None = None,
     precision: str = "float64",
     measure: bool = False,
+    trusted: bool = False,
 ) -> ExportResult:
     """Export a saved model.
 
@@ -50,32 +95,41 @@ def export_model(
             an isotonic calibrator).
         measure: time the written file on synthetic cells
             (:func:`~nulearn.flavor.deploy.throughput.measure_throughput`; compiles C/Fortran).
+        trusted: load a model without card checksum or with an unrestricted estimator file.
 
     Raises:
-        ValueError: an unknown format or one the model does not support.
+        ValueError: an unknown format or one the model does not support, an invalid ``name``,
+            or an output path that cannot be written.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} unknown; allowed: {', '.join(FORMATS)}")
     if precision not in ("float64", "float32"):
         raise ValueError(f"precision {precision!r} unknown; allowed: float64, float32")
-    model = load_deployable(model_dir)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    from nulearn.ml.io import atomic_output, check_output
+
+    if name is not None:
+        check_identifier(name)
+    out = check_output(out, suffixes=EXPORT_SUFFIXES[fmt], what=f"--out ({fmt})")
+    model = load_deployable(model_dir, trusted=trusted)
     symbol = None
     if fmt == "onnx":
         from nulearn.flavor.deploy.onnx_export import export_onnx
 
-        export_onnx(model, out, precision=precision)
+        with atomic_output(out) as tmp:
+            export_onnx(model, tmp, precision=precision)
     elif fmt == "torchscript":
         from nulearn.flavor.deploy.torchscript_export import export_torchscript
 
-        export_torchscript(model, out, precision=precision)
+        with atomic_output(out) as tmp:
+            export_torchscript(model, tmp, precision=precision)
     else:
         from nulearn.flavor.deploy.codegen_c import c_function_name, generate_c_header
         from nulearn.flavor.deploy.codegen_fortran import generate_fortran_module
 
         plan = model.plan(name)
-        out.write_text(generate_c_header(plan) if fmt == "c" else generate_fortran_module(plan))
+        source = generate_c_header(plan) if fmt == "c" else generate_fortran_module(plan)
+        with atomic_output(out) as tmp:
+            tmp.write_text(source)
         symbol = c_function_name(plan)
     result = ExportResult(
         path=out, fmt=fmt, symbol=symbol, raw_names=model.raw_names, kind=model.kind

@@ -9,14 +9,18 @@ cells (:func:`~nulearn.flavor.deploy.snapshot.grid_blocks`), evaluates the model
 writes, with the grid's shape,
 
 * ``/p_crossing`` (float64, NaN for invalid cells), ``/flag`` (int8: 1 crossing, 0 none, -1
-  invalid input), ``/valid`` (bool);
+  invalid input, 2 valid input outside the model's training domain, whose ``p_crossing`` is an
+  extrapolation), ``/valid`` (bool);
 * ``/_progress/done`` (uint8 per block) and provenance attributes (model card SHA-256, model
   directory, package version, input file, dataset mapping, backend, ``complete``).
 
 Resumability: the output datasets are allocated (contiguous) and their metadata flushed before
 the first block, and a block is marked done only after its results are written and flushed. A
-killed run therefore leaves a consistent file; the next run with the same arguments finds it,
-checks the provenance, and computes only the blocks not marked done.
+killed or interrupted run therefore leaves a consistent file (its ``complete`` attribute false,
+cells of blocks not yet computed holding ``flag = -2``, never a label); the next run with the
+same arguments finds it, checks the provenance, and computes only the blocks not marked done.
+Every check of the inputs (model card, scheme, snapshot datasets and shapes, output path, Dask
+scheduler) runs before the output is created, so a refused run leaves no file.
 
 Backends: ``"c"`` (the generated C kernel, compiled once with gcc and cached; every model but
 KNN), ``"onnx"`` (onnxruntime), ``"python"`` (the estimator itself); ``"auto"`` picks the first
@@ -42,6 +46,7 @@ from numpy.typing import NDArray
 
 from nulearn import __version__
 from nulearn.flavor.deploy.loading import PLANNED_KINDS, DeployableModel, load_deployable
+from nulearn.flavor.deploy.plan import DOMAIN_FLAG
 from nulearn.flavor.deploy.raw_moments import ALL_SPECIES, species_for_features
 from nulearn.flavor.deploy.snapshot import grid_blocks
 from nulearn.flavor.deploy.snapshot_layout import MomentReader, mapping_keys, parse_selector
@@ -67,6 +72,7 @@ class FlagResult:
         n_blocks: blocks in the grid; ``n_blocks_run`` of them were computed by this call
             (fewer when resuming).
         n_crossing, n_invalid: cells flagged 1 and -1 over the whole grid.
+        n_outside: valid cells outside the model's training domain (flag 2).
         backend: the backend used.
         seconds: wall time of this call.
     """
@@ -78,6 +84,7 @@ class FlagResult:
     n_blocks_run: int
     n_crossing: int
     n_invalid: int
+    n_outside: int
     backend: str
     seconds: float
 
@@ -163,10 +170,15 @@ def make_kernel(model: DeployableModel, backend: str = "auto") -> tuple[Kernel, 
 
 
 def _run_block(
-    snapshot: str, mapping: dict[str, str], block: tuple[slice, ...], model_dir: str, backend: str
+    snapshot: str,
+    mapping: dict[str, str],
+    block: tuple[slice, ...],
+    model_dir: str,
+    backend: str,
+    trusted: bool = False,
 ) -> tuple[tuple[slice, ...], NDArray[np.float64], NDArray[np.int8]]:
     """One block on a Dask worker: open the snapshot, read, evaluate."""
-    model = _worker_model(model_dir)
+    model = _worker_model(model_dir, trusted)
     kernel, _ = make_kernel(model, backend)
     with h5py.File(snapshot, "r") as h5:
         moments = MomentReader(h5, model.raw_names, mapping).read(block)
@@ -177,9 +189,9 @@ def _run_block(
 _MODELS: dict[str, DeployableModel] = {}
 
 
-def _worker_model(model_dir: str) -> DeployableModel:
+def _worker_model(model_dir: str, trusted: bool = False) -> DeployableModel:
     if model_dir not in _MODELS:
-        _MODELS[model_dir] = load_deployable(model_dir)
+        _MODELS[model_dir] = load_deployable(model_dir, trusted=trusted)
     return _MODELS[model_dir]
 
 
@@ -285,6 +297,8 @@ def flag_snapshot(
     progress: bool = False,
     overwrite: bool = False,
     on_block: Callable[[int], None] | None = None,
+    ignore_heavy_leptons: bool = False,
+    trusted: bool = False,
 ) -> FlagResult:
     """Flag every cell of ``snapshot`` with the model in ``model_dir``; see the module docstring.
 
@@ -302,6 +316,9 @@ def flag_snapshot(
         overwrite: replace an existing output from a different run instead of refusing.
         on_block: called with the number of blocks finished by this call after each one is
             saved (tests use it to interrupt a run).
+        ignore_heavy_leptons: flag with an ELN model although the snapshot holds heavy-lepton
+            moments (it ignores them; see :func:`nulearn.flavor.physics.validity.check_scheme`).
+        trusted: load a model without card checksum or with an unrestricted estimator file.
 
     Returns:
         A :class:`FlagResult`.
@@ -311,13 +328,15 @@ def flag_snapshot(
     from tqdm import tqdm
 
     t0 = time.perf_counter()
+    from nulearn.ml.io import check_output, open_hdf5
+
     snapshot = Path(snapshot)
-    out = Path(out)
-    if not snapshot.is_file():
-        raise ValueError(f"snapshot {snapshot} does not exist")
+    out = check_output(out, suffixes=(".h5", ".hdf5", ".hdf"), what="--out (flags file)")
+    if snapshot.resolve() == out.resolve():
+        raise ValueError(f"--out {out} is the snapshot itself; choose another file")
     if chunk_cells < 1:
         raise ValueError(f"chunk_cells = {chunk_cells}; must be >= 1")
-    model = load_deployable(model_dir)
+    model = load_deployable(model_dir, trusted=trusted)
     mapping = dict(mapping or {})
     species = species_for_features(model.feature_names)
     readable = set(model.raw_names) | {f"flux_{s}" for s in species}
@@ -328,8 +347,15 @@ def flag_snapshot(
             f"{list(model.raw_names)} (or flux_<s> for its species {list(species)})"
         )
     layout = dict(mapping)
-    with h5py.File(snapshot, "r") as h5:
-        shape = MomentReader(h5, model.raw_names, layout).shape
+    with open_hdf5(snapshot, what="snapshot") as h5:
+        try:
+            shape = MomentReader(h5, model.raw_names, layout).shape
+        except (OSError, KeyError) as err:
+            raise ValueError(f"snapshot {snapshot}: unreadable moment datasets ({err})") from None
+        if len(species) == 2 and not ignore_heavy_leptons:
+            _refuse_heavy_leptons(h5, snapshot, model)
+    if dask and dask != "local":
+        _check_scheduler(dask)
     blocks = grid_blocks(shape, chunk_cells)
     provenance = _provenance(model, snapshot, mapping, shape, chunk_cells)
     kernel, chosen = (None, f"dask:{backend}") if dask else make_kernel(model, backend)
@@ -351,14 +377,22 @@ def flag_snapshot(
         results: Iterator[tuple[int, NDArray[np.float64], NDArray[np.int8]]]
         if dask:
             results = _dask_results(
-                dask, dask_workers, str(snapshot), layout, blocks, todo, str(model_dir), backend
+                dask,
+                dask_workers,
+                str(snapshot),
+                layout,
+                blocks,
+                todo,
+                str(model_dir),
+                backend,
+                trusted,
             )
         else:
             assert kernel is not None
             results = _local_results(
                 snapshot, model.raw_names, layout, blocks, todo, kernel, threads
             )
-        for i, p, flag in results:
+        for i, p, flag in _interruptible(results, out):
             block = blocks[i]
             bshape = tuple(s.stop - s.start for s in block)
             h5out["p_crossing"][block] = p.reshape(bshape)
@@ -373,14 +407,16 @@ def flag_snapshot(
                 on_block(n_run)
         bar.close()
         flag_all = h5out["flag"]
-        n_crossing = n_invalid = 0
+        n_crossing = n_invalid = n_outside = 0
         for block in blocks:
             f = flag_all[block]
             n_crossing += int(np.count_nonzero(f == 1))
             n_invalid += int(np.count_nonzero(f == -1))
+            n_outside += int(np.count_nonzero(f == DOMAIN_FLAG))
         h5out.attrs["complete"] = True
         h5out.attrs["n_crossing"] = n_crossing
         h5out.attrs["n_invalid"] = n_invalid
+        h5out.attrs["n_outside_domain"] = n_outside
     finally:
         h5out.close()
     return FlagResult(
@@ -391,6 +427,7 @@ def flag_snapshot(
         n_blocks_run=n_run,
         n_crossing=n_crossing,
         n_invalid=n_invalid,
+        n_outside=n_outside,
         backend=chosen,
         seconds=time.perf_counter() - t0,
     )
@@ -421,6 +458,45 @@ def _local_results(
                 yield pending.pop(fut), *fut.result()
 
 
+def _interruptible(results: Iterator[Any], out: Path) -> Iterator[Any]:
+    """``results``, with an interrupt (Ctrl-C) turned into one that says how to resume."""
+    try:
+        yield from results
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(
+            f"{out} holds the blocks finished so far; rerun the same command to resume"
+        ) from None
+
+
+def _refuse_heavy_leptons(h5: Any, snapshot: Path, model: DeployableModel) -> None:
+    """Refuse an ELN model on a snapshot that carries heavy-lepton moments (default layout)."""
+    present = [
+        name
+        for s in ("nux", "nuxbar")
+        for name in (f"n_{s}", f"F_{s}", f"flux_x_{s}", f"flux_{s}")
+        if name in h5
+    ]
+    if present:
+        raise ValueError(
+            f"snapshot {snapshot} carries heavy-lepton moments ({', '.join(present)}), but model "
+            f"{model.model_dir} was trained on the ELN scheme (features "
+            f"{', '.join(model.feature_names)}) and ignores them, so its flags miss ELN-XLN "
+            "crossings where nu_x and nu_xbar differ; use an ELN-XLN model, or "
+            "--ignore-heavy-leptons to accept that"
+        )
+
+
+def _check_scheduler(address: str, timeout_s: float = 5.0) -> None:
+    """Fail within seconds, in one line, when a Dask scheduler cannot be reached."""
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=f"{timeout_s}s")
+    except (OSError, TimeoutError) as err:
+        raise ValueError(f"cannot reach the Dask scheduler {address} ({err})") from None
+    client.close()
+
+
 def _dask_results(
     address: str,
     n_workers: int,
@@ -430,6 +506,7 @@ def _dask_results(
     todo: list[int],
     model_dir: str,
     backend: str,
+    trusted: bool = False,
 ) -> Iterator[tuple[int, NDArray[np.float64], NDArray[np.int8]]]:
     """Blocks on a Dask cluster, at most two per worker in flight (bounded client memory)."""
     from distributed import Client, LocalCluster, as_completed
@@ -447,7 +524,9 @@ def _dask_results(
         index_of = {repr(blocks[i]): i for i in todo}
         queue = list(todo)
         futures = [
-            client.submit(_run_block, snapshot, mapping, blocks[i], model_dir, backend, pure=False)
+            client.submit(
+                _run_block, snapshot, mapping, blocks[i], model_dir, backend, trusted, pure=False
+            )
             for i in queue[:limit]
         ]
         queue = queue[limit:]
@@ -459,7 +538,14 @@ def _dask_results(
                 i = queue.pop(0)
                 stream.add(
                     client.submit(
-                        _run_block, snapshot, mapping, blocks[i], model_dir, backend, pure=False
+                        _run_block,
+                        snapshot,
+                        mapping,
+                        blocks[i],
+                        model_dir,
+                        backend,
+                        trusted,
+                        pure=False,
                     )
                 )
             yield index_of[repr(block)], p, flag

@@ -34,7 +34,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ from nulearn.flavor.deploy.extract import (
     plan_from_svm,
     plan_from_torch,
 )
-from nulearn.flavor.deploy.plan import INVALID_FLAG, DeployPlan
+from nulearn.flavor.deploy.plan import DOMAIN_FLAG, INVALID_FLAG, DeployPlan, FeatureDomain
 from nulearn.flavor.deploy.raw_moments import (
     features_from_raw,
     is_three_dimensional,
@@ -138,12 +138,22 @@ class DeployableModel:
         suffix = "_3d" if self.three_dimensional else ""
         return re.sub(r"[^0-9a-zA-Z_]", "_", f"{self.card.model}_{self.scheme}{suffix}")
 
+    @property
+    def domain(self) -> FeatureDomain | None:
+        """The card's training domain as a plan check (flag :data:`DOMAIN_FLAG` outside), or None."""
+        training = self.card.training_domain()
+        return None if training is None else FeatureDomain.from_training(training, DOMAIN_FLAG)
+
     def plan(self, name: str | None = None) -> DeployPlan:
-        """:class:`DeployPlan` for code generation.
+        """:class:`DeployPlan` for code generation, with the card's training-domain check.
 
         Raises:
             ValueError: for models without generated code (KNN, other scikit-learn models).
         """
+        plan = self._model_plan(name)
+        return plan if self.domain is None else replace(plan, domain=self.domain)
+
+    def _model_plan(self, name: str | None) -> DeployPlan:
         common: dict[str, Any] = {
             "name": name or self.name,
             "scheme": self.scheme,
@@ -201,6 +211,11 @@ class DeployableModel:
         p[valid] = self.predict_features(x[valid])
         flag = np.full(x.shape[0], INVALID_FLAG, dtype=np.int8)
         flag[valid] = (p[valid] >= self.threshold).astype(np.int8)
+        domain = self.domain
+        if domain is not None and valid.any():
+            outside = valid.copy()
+            outside[valid] = ~domain.contains(x[valid])
+            flag[outside] = domain.flag
         return p, flag, valid
 
 
@@ -251,10 +266,11 @@ def _mlp_proba_float64(est: Any, x: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.clip(np.asarray(est.calibrator_.transform(sigmoid(z)), dtype=np.float64), 0.0, 1.0)
 
 
-def load_deployable(model_dir: str | Path) -> DeployableModel:
-    """Load a model directory (card checked by :func:`nulearn.ml.model_card.load_model`)."""
+def load_deployable(model_dir: str | Path, *, trusted: bool = False) -> DeployableModel:
+    """Load a model directory (card checked by :func:`nulearn.ml.model_card.load_model`;
+    ``trusted`` as there)."""
     model_dir = Path(model_dir)
-    carded = load_model(model_dir)
+    carded = load_model(model_dir, trusted=trusted)
     return DeployableModel(
         model_dir=model_dir,
         estimator=carded.estimator,

@@ -202,6 +202,20 @@ def _wrap_sklearn_graph(core: Any, model: DeployableModel, coordinates: Coordina
         helper.make_node("Where", [acc, "above_i8", "c_invalid"], ["flag"]),
     ]
     nodes.extend(post)
+    if model.domain is not None:
+        from nulearn.flavor.deploy.onnx_plan import _Graph, domain_inside
+
+        opset = next(o.version for o in core.opset_import if o.domain in ("", "ai.onnx"))
+        dom = _Graph(prefix="dom_", opset=opset)
+        raw_features = [f"v_{name}" for name in program.features]
+        x = dom.stack(raw_features)
+        inside = domain_inside(dom, model.domain, x)
+        outside = dom.op("And", acc, dom.op("Not", inside))
+        code = dom.const(model.domain.flag, np.int8)
+        nodes[-1] = helper.make_node("Where", [acc, "above_i8", "c_invalid"], ["flag_in"])
+        nodes.extend(dom.nodes)
+        nodes.append(helper.make_node("Where", [outside, code, "flag_in"], ["flag"]))
+        inits.extend(dom.inits)
     graph = helper.make_graph(
         nodes,
         f"nulearn_{model.name}",

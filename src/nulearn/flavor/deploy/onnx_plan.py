@@ -38,7 +38,7 @@ from nulearn.flavor.deploy.plan import (
 )
 from nulearn.flavor.deploy.raw_moments import MIN_DIRECTED_FLUX, moment_program
 
-__all__ = ["ML_OPSET", "plan_onnx_model"]
+__all__ = ["ML_OPSET", "domain_inside", "plan_onnx_model"]
 
 #: ``ai.onnx.ml`` opset of ``TreeEnsemble`` with double thresholds
 ML_OPSET = 5
@@ -49,14 +49,24 @@ PLAN_OPSET = 21
 class _Graph:
     """Nodes and constants with unique names."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "", opset: int = PLAN_OPSET) -> None:
         self.nodes: list[Any] = []
         self.inits: list[Any] = []
         self._count = 0
+        self._prefix = prefix
+        self.opset = opset
+
+    def reduce(self, op_type: str, x: str, axis: int) -> str:
+        """``op_type`` (ReduceMin, ReduceMax, ReduceSum) over ``axis``, dropping it; the axes
+        are an input from opset 18 (13 for ReduceSum), an attribute before."""
+        as_input = self.opset >= (13 if op_type == "ReduceSum" else 18)
+        if as_input:
+            return self.op(op_type, x, self.const([axis], np.int64), keepdims=0)
+        return self.op(op_type, x, axes=[axis], keepdims=0)
 
     def _name(self, hint: str) -> str:
         self._count += 1
-        return f"{hint}_{self._count}"
+        return f"{self._prefix}{hint}_{self._count}"
 
     def const(self, value: Any, dtype: Any = np.float64, hint: str = "c") -> str:
         from onnx import numpy_helper
@@ -81,6 +91,33 @@ class _Graph:
         """``(n,)`` tensors -> ``(n, len(columns))``."""
         axis = self.const([1], np.int64)
         return self.op("Concat", *[self.op("Unsqueeze", c, axis) for c in columns], axis=1)
+
+
+def domain_inside(g: _Graph, domain: Any, x: str) -> str:
+    """``(n,)`` bool: the features ``x (n, d)`` lie in the training domain (bounds and density)."""
+    lower, upper = g.const(domain.lower[None, :]), g.const(domain.upper[None, :])
+    ok = g.op("And", g.op("GreaterOrEqual", x, lower), g.op("LessOrEqual", x, upper))
+    share = g.reduce("ReduceMin", g.op("Cast", ok, to=11), 1)
+    inside = g.op("Greater", share, g.const(0.5))
+    if domain.has_density:
+        inside = g.op("And", inside, _density_inside(g, domain, x))
+    return inside
+
+
+def _density_inside(g: _Graph, domain: Any, x: str) -> str:
+    """``(n,)`` bool: the density score (most likely mixture component) of ``x (n, d)`` reaches the threshold
+    (:meth:`~nulearn.flavor.deploy.plan.FeatureDomain.log_density`)."""
+    z = g.op("Div", g.op("Sub", x, g.const(domain.center[None, :])), g.const(domain.scale[None, :]))
+    z3 = g.op("Unsqueeze", z, g.const([1], np.int64))  # (n, 1, d)
+    diff = g.op("Sub", z3, g.const(domain.means[None, :, :]))  # (n, k, d)
+    quad = g.reduce(
+        "ReduceSum",
+        g.op("Mul", g.op("Mul", diff, diff), g.const(domain.inv_variances[None, :, :])),
+        2,
+    )  # (n, k)
+    terms = g.op("Sub", g.const(domain.log_norm[None, :]), g.op("Mul", g.const(0.5), quad))
+    log_density = g.reduce("ReduceMax", terms, 1)
+    return g.op("GreaterOrEqual", log_density, g.const(domain.log_density_threshold))
 
 
 def _lepton_sums(
@@ -373,10 +410,7 @@ def plan_onnx_model(plan: DeployPlan) -> Any:
     )
     decision = g.op("Cast", above, to=3)
     if plan.domain is not None:
-        lower, upper = g.const(plan.domain.lower[None, :]), g.const(plan.domain.upper[None, :])
-        ok = g.op("And", g.op("GreaterOrEqual", x, lower), g.op("LessOrEqual", x, upper))
-        share = g.op("ReduceMin", g.op("Cast", ok, to=11), g.const([1], np.int64), keepdims=0)
-        inside = g.op("Greater", share, g.const(0.5))
+        inside = domain_inside(g, plan.domain, x)
         decision = g.op("Where", inside, decision, g.const(plan.domain.flag, np.int8))
     g.nodes.append(helper.make_node("Where", [valid, p, g.const(np.nan)], ["p_crossing"]))
     g.nodes.append(helper.make_node("Where", [valid, decision, g.const(-1, np.int8)], ["flag"]))

@@ -33,7 +33,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,8 +41,10 @@ from numpy.typing import NDArray
 from nulearn.flavor.deploy.moment_features import MomentFeatures, moment_features
 from nulearn.flavor.deploy.raw_moments import features_from_raw, raw_moment_names
 from nulearn.flavor.deploy.trees import TreeEnsemble, tree_ensemble_output
+from nulearn.ml.domain import DOMAIN_FLAG
 
 __all__ = [
+    "DOMAIN_FLAG",
     "INVALID_FLAG",
     "Calibration",
     "Coordinates",
@@ -176,25 +178,86 @@ Stage = (
 
 @dataclass(frozen=True)
 class FeatureDomain:
-    """Training domain of the model features: ``lower <= x <= upper`` per feature, ``(n_features,)``.
+    """Training domain of the model features (:class:`nulearn.ml.domain.TrainingDomain`).
+
+    Inside means ``lower <= x <= upper`` per feature and, when a density model is present, a
+    density score of the standardized features ``z = (x - center) / scale`` of at least
+    ``log_density_threshold``: the log-density of the most likely component of a diagonal
+    Gaussian mixture,
+
+    .. math:: s(x) = \\max_k \\Big[c_k - \\tfrac12 \\sum_j (z_j - m_{kj})^2 / v_{kj}\\Big],
+              \\quad c_k = \\log w_k - \\tfrac12 \\sum_j \\log(2\\pi v_{kj}).
 
     A valid cell outside it keeps its probability and gets ``flag`` (a value other than -1, 0
-    and 1), so that a code can tell an extrapolation from a prediction.
+    and 1; :data:`DOMAIN_FLAG` when built from a model card), so that a code can tell an
+    extrapolation from a prediction.
+
+    Attributes:
+        lower, upper: per-feature bounds, ``(n_features,)``.
+        flag: the flag of a valid cell outside the domain.
+        center, scale: standardization of the density model, ``(n_features,)`` (empty: no density).
+        log_norm: ``c_k``, ``(n_components,)``.
+        means, inv_variances: ``m_kj`` and ``1 / v_kj``, ``(n_components, n_features)``.
+        log_density_threshold: the density threshold.
     """
 
     lower: NDArray[np.float64]
     upper: NDArray[np.float64]
     flag: int
+    center: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    scale: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    log_norm: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    means: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    inv_variances: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    log_density_threshold: float = -np.inf
 
     def __post_init__(self) -> None:
         if self.flag in (INVALID_FLAG, 0, 1) or not -128 <= self.flag <= 127:
             raise ValueError(f"domain flag {self.flag} must be an int8 other than -1, 0 and 1")
         if self.lower.shape != self.upper.shape:
             raise ValueError("domain bounds differ in shape")
+        if self.has_density and not (
+            self.center.shape == self.scale.shape == self.lower.shape
+            and self.means.shape
+            == self.inv_variances.shape
+            == (self.log_norm.size, self.lower.size)
+        ):
+            raise ValueError("domain density model has inconsistent shapes")
+
+    @property
+    def has_density(self) -> bool:
+        """Whether the domain has a density model besides the per-feature bounds."""
+        return self.log_norm.size > 0
+
+    @classmethod
+    def from_training(cls, domain: Any, flag: int) -> FeatureDomain:
+        """From a :class:`nulearn.ml.domain.TrainingDomain` (per-feature ranges and density)."""
+        var = np.asarray(domain.variances, dtype=np.float64)
+        log_norm = np.log(np.asarray(domain.weights)) - 0.5 * np.log(2.0 * np.pi * var).sum(axis=1)
+        return cls(
+            lower=np.asarray(domain.lower, dtype=np.float64),
+            upper=np.asarray(domain.upper, dtype=np.float64),
+            flag=flag,
+            center=np.asarray(domain.center, dtype=np.float64),
+            scale=np.asarray(domain.scale, dtype=np.float64),
+            log_norm=log_norm,
+            means=np.asarray(domain.means, dtype=np.float64),
+            inv_variances=1.0 / var,
+            log_density_threshold=float(domain.log_density_threshold),
+        )
+
+    def log_density(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Density score ``s(x)`` of each row of ``x (n, n_features)``, shape ``(n,)``."""
+        z = (x - self.center) / self.scale
+        quad = (((z[:, None, :] - self.means[None]) ** 2) * self.inv_variances[None]).sum(axis=2)
+        return (self.log_norm[None, :] - 0.5 * quad).max(axis=1)
 
     def contains(self, x: NDArray[np.float64]) -> NDArray[np.bool_]:
         """Whether each row of ``x (n, n_features)`` lies inside, shape ``(n,)``."""
-        return np.all((x >= self.lower) & (x <= self.upper), axis=1)
+        inside = np.all((x >= self.lower) & (x <= self.upper), axis=1)
+        if self.has_density and inside.any():
+            inside[inside] = self.log_density(x[inside]) >= self.log_density_threshold
+        return inside
 
 
 @dataclass(frozen=True)

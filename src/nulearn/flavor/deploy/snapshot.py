@@ -147,10 +147,11 @@ def write_synthetic_snapshot(
         raise ValueError(f"dtype = {dtype!r}; allowed: float64, float32")
     from tqdm import tqdm
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from nulearn.ml.io import atomic_output, check_output
+
+    path = check_output(path, suffixes=(".h5", ".hdf5", ".hdf"), what="--out")
     blocks = grid_blocks(shape, block_cells)
-    with h5py.File(path, "w") as h5:
+    with atomic_output(path) as tmp, h5py.File(tmp, "w") as h5:
         h5.attrs["layout"] = "nulearn-moments-v1"
         h5.attrs["description"] = "synthetic moment snapshot (nulearn flavor snapshot)"
         h5.attrs["seed"] = seed

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from nulearn.flavor.deploy.loading import DeployableModel
-from nulearn.flavor.deploy.plan import Coordinates, Dense, Standardize
+from nulearn.flavor.deploy.plan import Coordinates, Dense, FeatureDomain, Standardize
 from nulearn.flavor.deploy.raw_moments import (
     FEATURE_FORMULAS,
     MIN_DIRECTED_FLUX,
@@ -74,17 +74,20 @@ class RawMomentMLP(nn.Module):
     upper: torch.Tensor
     knots_x: torch.Tensor
     knots_y: torch.Tensor
+    dom_lower: torch.Tensor
+    dom_upper: torch.Tensor
+    dom_center: torch.Tensor
+    dom_scale: torch.Tensor
+    dom_log_norm: torch.Tensor
+    dom_means: torch.Tensor
+    dom_inv_var: torch.Tensor
 
     def __init__(self, model: DeployableModel, dtype: torch.dtype = torch.float64) -> None:
         super().__init__()
         if model.kind != "mlp":
             raise ValueError(f"RawMomentMLP needs an mlp model, got {model.kind!r}")
         plan = model.plan()
-        if plan.domain is not None:
-            raise ValueError(
-                "the training-domain check is generated for C, Fortran and plan ONNX graphs, "
-                "not yet for the MLP module"
-            )
+        self._register_domain(plan.domain, len(plan.feature_names))
         raw = list(plan.raw_names)
         k = len(plan.feature_names)
         program = moment_program(plan.feature_names)
@@ -156,6 +159,36 @@ class RawMomentMLP(nn.Module):
         self.register_buffer("knots_x", torch.tensor(knots_x, dtype=dtype))
         self.register_buffer("knots_y", torch.tensor(knots_y, dtype=dtype))
         self.threshold = float(plan.threshold)
+
+    def _register_domain(self, domain: FeatureDomain | None, k: int) -> None:
+        """Buffers of the training-domain check (:class:`~nulearn.flavor.deploy.plan.FeatureDomain`)."""
+        dom = domain or FeatureDomain(np.full(k, -np.inf), np.full(k, np.inf), flag=2)
+        self.has_domain = domain is not None
+        self.has_density = domain is not None and dom.has_density
+        self.domain_flag = int(dom.flag)
+        self.log_density_threshold = float(dom.log_density_threshold) if self.has_density else 0.0
+        values = {
+            "dom_lower": dom.lower,
+            "dom_upper": dom.upper,
+            "dom_center": dom.center,
+            "dom_scale": dom.scale,
+            "dom_log_norm": dom.log_norm,
+            "dom_means": dom.means if self.has_density else np.zeros((0, k)),
+            "dom_inv_var": dom.inv_variances if self.has_density else np.zeros((0, k)),
+        }
+        for name, value in values.items():
+            self.register_buffer(name, torch.tensor(np.asarray(value), dtype=torch.float64))
+
+    def _inside(self, x: torch.Tensor) -> torch.Tensor:
+        """``(n,)`` bool: features within the training domain (bounds and density)."""
+        inside = ((x >= self.dom_lower) & (x <= self.dom_upper)).all(dim=1)
+        if self.has_density:
+            z = (x - self.dom_center) / self.dom_scale
+            diff = z.unsqueeze(1) - self.dom_means.unsqueeze(0)
+            quad = (diff * diff * self.dom_inv_var.unsqueeze(0)).sum(dim=2)
+            log_density = (self.dom_log_norm.unsqueeze(0) - 0.5 * quad).max(dim=1).values
+            inside = inside & (log_density >= self.log_density_threshold)
+        return inside
 
     def _register_program(self, program: MomentProgram) -> None:
         """Index buffers of the program's op groups (columns of the variable table ``v``)."""
@@ -273,6 +306,7 @@ class RawMomentMLP(nn.Module):
         else:
             valid = ((moments > self.lower) & (moments < self.upper)).all(dim=1)
             x = (moments @ self.numerator) / (moments @ self.denominator + self.offset)
+        inside = self._inside(x) if self.has_domain else valid
         if self.ratio_columns >= 0:
             x = self._coordinates(x)
         z = self.network(((x - self.mean) * self.inv_scale).to(self.knots_x.dtype)).squeeze(-1)
@@ -287,4 +321,7 @@ class RawMomentMLP(nn.Module):
         flag = torch.where(
             valid, (p >= self.threshold).to(torch.int8), torch.full_like(p, -1, dtype=torch.int8)
         )
+        if self.has_domain:
+            outside = valid & ~inside
+            flag = torch.where(outside, torch.full_like(flag, self.domain_flag), flag)
         return p_out, flag

@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nulearn.flavor.data.tables import read_dataset, write_dataset
+from nulearn.flavor.data.tables import check_table_output, read_table, write_dataset
 
 __all__ = [
     "Evaluation",
     "Prediction",
     "evaluate_saved_model",
+    "model_inputs",
     "predict_table",
     "train_from_table",
     "training_features",
@@ -30,7 +31,10 @@ __all__ = [
 
 
 def training_features(
-    frame: pd.DataFrame, metadata: Mapping[str, object], features: Sequence[str] | None = None
+    frame: pd.DataFrame,
+    metadata: Mapping[str, object],
+    features: Sequence[str] | None = None,
+    source: str | None = None,
 ) -> tuple[tuple[str, ...], str | None]:
     """Feature columns (in order) and sampling scheme of a training table.
 
@@ -52,7 +56,8 @@ def training_features(
     try:
         species = species_for_features(frame.columns)
     except ValueError as err:
-        raise ValueError(f"{err}; or name the columns with --features a,b,c") from err
+        where = f"{source}: " if source else ""
+        raise ValueError(f"{where}{err}; or name the columns with --features a,b,c") from None
     return (XLN_FEATURES if len(species) == 4 else ELN_FEATURES), scheme_name
 
 
@@ -83,10 +88,20 @@ def train_from_table(
         The saved :class:`nulearn.ml.model_card.CardedModel`.
     """
     from nulearn.flavor.evaluation.fit import train_carded_model
+    from nulearn.flavor.physics.validity import check_feature_choice, validate_features
+    from nulearn.ml.io import check_output
     from nulearn.ml.model_card import save_model
 
-    ds = read_dataset(data)
-    feats, scheme = training_features(ds.frame, ds.metadata, features)
+    check_output(
+        out,
+        directory=True,
+        what="--out (model directory)",
+        replaceable=("card.yaml", "estimator.joblib"),
+    )
+    ds = read_table(data, label=label)
+    feats, scheme = training_features(ds.frame, ds.metadata, features, str(data))
+    check_feature_choice(feats, label)
+    validate_features(ds.frame, feats, source=str(data))
     carded = train_carded_model(
         model,
         ds.frame,
@@ -103,6 +118,48 @@ def train_from_table(
     return carded
 
 
+def domain_mask(carded: Any, frame: pd.DataFrame, valid: np.ndarray, source: str) -> np.ndarray:
+    """Rows of ``frame`` inside the model's training domain (False for invalid rows); warns in
+    one line when more than 1% of the valid rows lie outside (:mod:`nulearn.ml.domain`)."""
+    import warnings
+
+    domain = carded.card.training_domain()
+    if domain is None:
+        return valid.copy()
+    inside = np.zeros(len(frame), dtype=bool)
+    if valid.any():
+        report = domain.check(frame.loc[valid, list(carded.card.feature_names)].to_numpy())
+        inside[valid] = report.inside
+        message = report.warning(source)
+        if message:
+            warnings.warn(message, stacklevel=2)
+    return inside
+
+
+def model_inputs(frame: pd.DataFrame, features: Sequence[str], source: str) -> pd.DataFrame:
+    """``frame`` with the model's feature columns: as they are, or computed from raw moments
+    (``n_*``, ``F_*``: density ratios to n_nue and the flux factors) when the table holds those
+    instead, as ``label``, ``flag`` and the exported code accept them.
+
+    Raises:
+        ValueError: neither the features nor the raw moments they come from are present.
+    """
+    from nulearn.flavor.physics.species import features_from_moments
+
+    missing = [c for c in features if c not in frame.columns]
+    if not missing:
+        return frame
+    if "n_nue" in frame.columns:
+        computed = features_from_moments(frame, validate=False)
+        if all(c in computed.columns or c in frame.columns for c in features):
+            keep = frame.drop(columns=[c for c in computed.columns if c in frame.columns])
+            return keep.join(computed)
+    raise ValueError(
+        f"{source} lacks the model's feature columns {missing} (and the raw moments n_*, F_* "
+        f"to compute them); present: {list(map(str, frame.columns))}"
+    )
+
+
 @dataclass(frozen=True)
 class Prediction:
     """Output of :func:`predict_table`.
@@ -113,6 +170,8 @@ class Prediction:
         model: the card's model key.
         threshold: decision threshold p_c applied.
         seconds: wall time of ``predict_proba``.
+        in_domain: rows inside the model's training domain, shape (n_rows,) (all True when the
+            card records no domain); also the output column ``in_domain``.
     """
 
     frame: pd.DataFrame
@@ -120,6 +179,13 @@ class Prediction:
     model: str
     threshold: float
     seconds: float
+    in_domain: np.ndarray
+
+    @property
+    def fraction_outside(self) -> float:
+        """Share of valid rows outside the training domain."""
+        n = int(self.valid.sum())
+        return float((self.valid & ~self.in_domain).sum() / n) if n else 0.0
 
 
 def predict_table(
@@ -129,36 +195,51 @@ def predict_table(
     *,
     threshold: float | None = None,
     mask_invalid: bool = False,
+    ignore_heavy_leptons: bool = False,
+    trust_model: bool = False,
 ) -> Prediction:
     """P(crossing) for every row of a table, written with the input columns to ``out``.
 
-    Refuses tables with missing or reordered features. Flux factors must lie in [0, 1) and
+    The table holds the model's feature columns, or raw moments (``n_*``, ``F_*``) from which
+    they are computed (:func:`model_inputs`). Flux factors must lie in [0, 1) and densities and
     density ratios be > 0: an unphysical row raises an error naming it, or with
-    ``mask_invalid`` gets ``crossing_pred = -1``, never a label.
+    ``mask_invalid`` gets ``crossing_pred = -1``, never a label. ELN-XLN data given to an ELN
+    model is refused unless ``ignore_heavy_leptons`` (:func:`~nulearn.flavor.physics.validity.check_scheme`).
 
     Raises:
         ValueError: an unphysical row, or the table does not match the card
             (:class:`~nulearn.ml.model_card.ModelCardError`).
     """
-    from nulearn.flavor.physics.species import validate_features
+    from nulearn.flavor.physics.validity import check_scheme, validate_features
+    from nulearn.ml.domain import DOMAIN_FLAG
     from nulearn.ml.model_card import load_model
 
-    carded = load_model(model_dir)
-    ds = read_dataset(inp)
+    check_table_output(out)
+    carded = load_model(model_dir, trusted=trust_model)
+    ds = read_table(inp)
     features = list(carded.card.feature_names)
-    missing = [c for c in features if c not in ds.frame.columns]
-    valid = np.ones(len(ds.frame), dtype=bool)
-    if not missing:
-        valid = validate_features(ds.frame, features, mask=mask_invalid)
+    frame = model_inputs(ds.frame, features, str(inp))
+    check_scheme(
+        features,
+        frame,
+        source=str(inp),
+        model=f"model {model_dir}",
+        ignore_heavy_leptons=ignore_heavy_leptons,
+    )
+    valid = validate_features(frame, features, source=str(inp), mask=mask_invalid)
     t0 = time.perf_counter()
-    p = np.full(len(ds.frame), np.nan)
+    p = np.full(len(frame), np.nan)
     if valid.any():
-        p[valid] = carded.predict_proba(ds.frame.loc[valid])[:, 1]
+        p[valid] = carded.predict_proba(frame.loc[valid])[:, 1]
     seconds = time.perf_counter() - t0
     p_c = carded.card.threshold if threshold is None else threshold
-    frame = ds.frame.copy()
+    in_domain = domain_mask(carded, frame, valid, str(inp))
+    frame = frame.copy()
     frame["p_crossing"] = p
-    frame["crossing_pred"] = np.where(valid, p >= p_c, -1).astype("int8")
+    # Flags as every export writes them: 1 / 0, -1 invalid, 2 outside the training domain.
+    decided = np.where(in_domain, p >= p_c, DOMAIN_FLAG)
+    frame["crossing_pred"] = np.where(valid, decided, -1).astype("int8")
+    frame["in_domain"] = in_domain
     meta = {
         **ds.metadata,
         "predicted_by": str(model_dir),
@@ -166,7 +247,7 @@ def predict_table(
         "threshold": p_c,
     }
     write_dataset(frame, out, meta)
-    return Prediction(frame, valid, str(carded.card.model), float(p_c), seconds)
+    return Prediction(frame, valid, str(carded.card.model), float(p_c), seconds, in_domain)
 
 
 @dataclass(frozen=True)
@@ -178,12 +259,14 @@ class Evaluation:
         evaluation: the scores (:class:`~nulearn.flavor.evaluation.scoring.ModelEvaluation`).
         ceiling: the Bayes ceiling of the rows (``None`` without a ``family`` column).
         report: the written report (``None`` without a report folder).
+        fraction_outside: share of the scored rows outside the model's training domain.
     """
 
     model: str
     evaluation: Any
     ceiling: Any
     report: Path | None
+    fraction_outside: float = 0.0
 
 
 def evaluate_saved_model(
@@ -193,12 +276,14 @@ def evaluate_saved_model(
     where: Sequence[str] = (),
     threshold: float | None = None,
     report_dir: str | Path | None = None,
+    ignore_heavy_leptons: bool = False,
+    trust_model: bool = False,
 ) -> Evaluation:
     """Score a saved model on labelled data (never its training data), beside the Bayes ceiling.
 
     Args:
         model_dir: model directory written by :func:`train_from_table`.
-        data: labelled test table; rows whose label is not 0/1 are skipped.
+        data: labelled test table; every label must be 0 or 1 (others are refused, not skipped).
         where: feature ranges ``COL=LOW:HIGH`` (:func:`nulearn.flavor.data.splits.parse_ranges`).
         threshold: decision threshold p_c (default: the card's).
         report_dir: folder for a Markdown report with ROC/PR curves and the p_c sweep.
@@ -207,16 +292,30 @@ def evaluate_saved_model(
     from nulearn.flavor.evaluation.ceiling import bayes_ceiling
     from nulearn.flavor.evaluation.report import evaluation_report
     from nulearn.flavor.evaluation.scoring import evaluate_model
+    from nulearn.flavor.physics.validity import check_scheme, validate_features
     from nulearn.ml.model_card import load_model
 
-    carded = load_model(model_dir)
-    frame = read_dataset(data).frame
+    if report_dir is not None:
+        from nulearn.ml.io import check_output
+
+        check_output(report_dir, directory=True, what="--out (report folder)")
+    carded = load_model(model_dir, trusted=trust_model)
     label = carded.card.label
-    frame = frame[frame[label].isin((0, 1))] if label in frame.columns else frame
+    features = list(carded.card.feature_names)
+    frame = model_inputs(read_table(data, label=label).frame, features, str(data))
+    check_scheme(
+        features,
+        frame,
+        source=str(data),
+        model=f"model {model_dir}",
+        ignore_heavy_leptons=ignore_heavy_leptons,
+    )
+    validate_features(frame, features, source=str(data))
     if where:
         frame = select_range(frame, parse_ranges(list(where)))
     if len(frame) == 0:
         raise ValueError("no labelled rows left to evaluate (check --where)")
+    in_domain = domain_mask(carded, frame, np.ones(len(frame), dtype=bool), str(data))
     ev = evaluate_model(
         carded,
         frame,
@@ -235,4 +334,5 @@ def evaluate_saved_model(
         )
         rep = evaluation_report(f"Evaluation of {model_dir}", description, ev, ceiling)
         report = rep.write(report_dir)
-    return Evaluation(str(carded.card.model), ev, ceiling, report)
+    outside = float(1.0 - in_domain.mean()) if len(in_domain) else 0.0
+    return Evaluation(str(carded.card.model), ev, ceiling, report, outside)

@@ -43,8 +43,8 @@ def train_carded_model(
     Args:
         name: a model key of :mod:`nulearn.flavor.models.registry` (or an alias); the card
             records it as given.
-        frame: pandas DataFrame with the feature columns and ``label`` (0/1; rows with other
-            labels, e.g. -1 for invalid moments, are dropped).
+        frame: pandas DataFrame with the feature columns (finite, in their physical ranges) and
+            ``label`` (0 or 1 on every row: anything else is refused, never dropped).
         features: feature columns in the order the model will read them.
         label, degree, config, random_state: as in :func:`build_model`.
         val_fraction: held-out share in [0, 1); 0 trains on everything and records no metrics.
@@ -57,14 +57,17 @@ def train_carded_model(
     import time
 
     from nulearn.flavor.data.splits import split_dataset
-    from nulearn.flavor.evaluation.scoring import evaluate_model
+    from nulearn.flavor.physics.validity import (
+        check_feature_choice,
+        validate_features,
+        validate_labels,
+    )
+    from nulearn.ml.domain import TrainingDomain
     from nulearn.ml.model_card import CardedModel, ModelCard
 
-    if label not in frame.columns:
-        raise ValueError(
-            f"training table has no label column {label!r}; columns: {list(frame.columns)}"
-        )
-    frame = frame[frame[label].isin((0, 1))]
+    validate_labels(frame, label, source="training table")
+    check_feature_choice(features, label)
+    validate_features(frame, features, source="training table")
     if len(frame) < 10:
         raise ValueError(
             f"only {len(frame)} rows with a 0/1 label {label!r}; need at least 10 to train"
@@ -105,6 +108,8 @@ def train_carded_model(
         ),
         metrics=metrics,
         classes=("no crossing", "crossing"),
+        # Where the model was trained, so that predictions outside it can say they extrapolate.
+        domain=TrainingDomain.fit(X, features, seed=random_state).to_dict(),
         # A model that chose its own operating point on validation (the MLP) hands it to the card,
         # whose predict applies it; its calibrator and config travel in ``extra``.
         threshold=float(getattr(model, "threshold_", 0.5)),

@@ -46,8 +46,8 @@ from nulearn.flavor.physics.species import (
     ELN_SPECIES,
     SPECIES,
     XLN_FEATURES,
-    validate_features,
 )
+from nulearn.flavor.physics.validity import validate_features
 
 __all__ = [
     "COORDINATES",
@@ -141,7 +141,7 @@ def physical_coordinates(X: ArrayLike) -> NDArray[np.float64]:
     Raises:
         ValueError: for another width, a non-positive or non-finite ratio, or a flux factor
             outside [0, 1); the message names the feature and the first offending row
-            (:func:`nulearn.flavor.physics.species.validate_features`).
+            (:func:`nulearn.flavor.physics.validity.validate_features`).
     """
     Xa = np.asarray(X, dtype=np.float64)
     if Xa.ndim != 2:

@@ -35,7 +35,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nulearn.flavor.models.coordinates import lepton_number_moments
-from nulearn.flavor.physics.species import ELN_FEATURES, validate_features
+from nulearn.flavor.physics.species import ELN_FEATURES
+from nulearn.flavor.physics.validity import validate_features
 
 __all__ = [
     "ONE_MINUS_FLOOR",

@@ -34,8 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 __all__ = [
     "ALIASES",
     "ESTIMATORS",
@@ -143,12 +141,9 @@ def load_model_config(config: str | Path | Mapping[str, Any] | None) -> dict[str
         return {}
     if isinstance(config, Mapping):
         return dict(config)
-    data = yaml.safe_load(Path(config).read_text()) or {}
-    if not isinstance(data, dict):
-        raise ValueError(
-            f"model config {config} must hold a YAML mapping of parameter: value, got {type(data).__name__}"
-        )
-    return data
+    from nulearn.ml.io import read_yaml
+
+    return read_yaml(config, what="model config")
 
 
 # -- builders, one per estimator (scikit-learn, LightGBM and torch are imported when used) ------------
@@ -230,7 +225,9 @@ def _build_mlp(random_state: int, degree: int, params: dict[str, Any]) -> Any:
 def _mlp_from_yaml(path: Path, fixed: dict[str, Any]) -> Any:
     """An MLP from an ``MLPConfig`` YAML file, with the variant's fixed settings on top."""
     from nulearn.flavor.models.mlp.classifier import MLPClassifier, MLPConfig
+    from nulearn.ml.io import read_yaml
 
+    read_yaml(path, what="MLP config")  # a missing, empty-but-garbage or malformed file: one line
     config = MLPConfig.from_yaml(path)
     return MLPClassifier(dataclasses.replace(config, **fixed) if fixed else config)
 

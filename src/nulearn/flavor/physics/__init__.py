@@ -28,7 +28,7 @@ _HOMES = {
     "feature_names": _SPECIES,
     "features_from_moments": _SPECIES,
     "species_signs": _SPECIES,
-    "validate_features": _SPECIES,
+    "validate_features": "nulearn.flavor.physics.validity",
     "validate_moments": "nulearn.flavor.physics.validity",
     "FAMILIES": _FAMILIES,
     "AngularFamily": _FAMILIES,

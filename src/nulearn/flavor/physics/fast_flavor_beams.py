@@ -39,10 +39,9 @@ from nulearn.flavor.physics.species import (
     density_column,
     flux_column,
     species_for_features,
-    validate_features,
 )
 from nulearn.flavor.physics.stability import beams as gauss_legendre
-from nulearn.flavor.physics.validity import validate_moments
+from nulearn.flavor.physics.validity import validate_features, validate_moments
 
 __all__ = [
     "PARTNER",

@@ -25,9 +25,9 @@ __all__ = [
     "feature_names",
     "features_from_moments",
     "flux_column",
+    "raw_moment_columns",
     "species_for_features",
     "species_signs",
-    "validate_features",
 ]
 
 #: Species in canonical order: electron neutrino, its antineutrino, heavy-lepton neutrino and antineutrino.
@@ -105,7 +105,19 @@ def species_for_features(columns: tuple[str, ...] | list[str] | pd.Index) -> tup
     )
 
 
-def features_from_moments(frame: pd.DataFrame) -> pd.DataFrame:
+def raw_moment_columns(frame: pd.DataFrame) -> list[str]:
+    """The raw-moment columns a table must hold: ``n_*`` and ``F_*`` of nu_e and nu_ebar, and of
+    nu_x and nu_xbar when any heavy-lepton raw moment is present.
+
+    >>> raw_moment_columns(pd.DataFrame(columns=["n_nue", "n_nuebar", "F_nue", "F_nuebar"]))
+    ['n_nue', 'n_nuebar', 'F_nue', 'F_nuebar']
+    """
+    xln = {"n_nux", "n_nuxbar", "F_nux", "F_nuxbar"} & set(frame.columns)
+    species = SPECIES if xln else ELN_SPECIES
+    return [f"n_{s}" for s in species] + [f"F_{s}" for s in species]
+
+
+def features_from_moments(frame: pd.DataFrame, *, validate: bool = True) -> pd.DataFrame:
     """Raw moments -> classifier features.
 
     Args:
@@ -119,9 +131,9 @@ def features_from_moments(frame: pd.DataFrame) -> pd.DataFrame:
         ValueError: a column is missing, or a density/flux factor is non-finite or out of range
             (the message names the species, the quantity and the first offending row).
     """
-    xln = {"n_nux", "n_nuxbar", "F_nux", "F_nuxbar"} & set(frame.columns)
-    species = SPECIES if xln else ELN_SPECIES
-    need = [f"n_{s}" for s in species] + [f"F_{s}" for s in species]
+    need = raw_moment_columns(frame)
+    species = SPECIES if len(need) == 8 else ELN_SPECIES
+    xln = len(need) == 8
     missing = [c for c in need if c not in frame.columns]
     if missing:
         raise ValueError(f"moment table lacks columns {missing}; present: {list(frame.columns)}")
@@ -130,41 +142,12 @@ def features_from_moments(frame: pd.DataFrame) -> pd.DataFrame:
     for s in species:
         n = frame[f"n_{s}"].to_numpy(dtype=np.float64)
         flux = frame[f"F_{s}"].to_numpy(dtype=np.float64)
-        validate_moments(n, flux, species=s)
+        if validate:
+            validate_moments(n, flux, species=s)
         if s != "nue":
-            out[density_column(s)] = n / n_nue
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[density_column(s)] = n / n_nue
     for s in species:
         out[flux_column(s)] = frame[f"F_{s}"].to_numpy(dtype=np.float64)
     names = XLN_FEATURES if xln else ELN_FEATURES
     return pd.DataFrame({k: out[k] for k in names}, index=frame.index)
-
-
-def validate_features(
-    frame: pd.DataFrame, columns: tuple[str, ...] | list[str], mask: bool = False
-) -> np.ndarray:
-    """Check moment features: flux factors ``F_*`` finite and in [0, 1), density ratios ``alpha*`` finite and > 0.
-
-    Other columns (e.g. higher moments or user features) must be finite.
-
-    Args:
-        frame: the feature table, shape (n_cells, ...).
-        columns: the feature columns to check.
-        mask: return a boolean validity mask (n_cells,) instead of raising.
-
-    Raises:
-        ValueError: naming the column, the first offending row and its value, and the allowed range.
-    """
-    valid = np.ones(len(frame), dtype=bool)
-    for col in columns:
-        v = frame[col].to_numpy(dtype=np.float64)
-        if col.startswith("F_"):
-            bad, rule = ~np.isfinite(v) | (v < 0) | (v >= 1), "finite and in [0, 1)"
-        elif col.startswith("alpha"):
-            bad, rule = ~np.isfinite(v) | (v <= 0), "finite and > 0"
-        else:
-            bad, rule = ~np.isfinite(v), "finite"
-        if bad.any() and not mask:
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"feature {col!r} must be {rule}; row {i} has {float(v[i])!r}")
-        valid &= ~bad
-    return valid

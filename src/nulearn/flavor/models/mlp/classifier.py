@@ -381,13 +381,13 @@ def table_xy(
     """Split a moment table into features ``(n, n_features)`` and labels ``(n,)``.
 
     Any table works: ``features`` names the feature columns (default :func:`default_features`)
-    and ``label`` the 0/1 label column. Rows with a negative label (invalid moments, see
-    :func:`nulearn.flavor.data.labelling.label_moments`) are dropped.
+    and ``label`` the 0/1 label column; a label other than 0 or 1 is refused, never dropped.
     """
     feats = tuple(features) if features else default_features(frame)
     missing = [c for c in (*feats, label) if c not in frame.columns]
     if missing:
         raise ValueError(f"table lacks column(s) {missing}; has {list(frame.columns)}")
-    keep = frame[label].to_numpy() >= 0
-    sub = frame.loc[keep]
-    return sub[list(feats)], sub[label].to_numpy().astype(np.int64)
+    from nulearn.flavor.physics.validity import validate_labels
+
+    y = validate_labels(frame, label, source="table")
+    return frame[list(feats)], y.astype(np.int64)

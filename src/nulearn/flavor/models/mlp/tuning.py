@@ -123,6 +123,7 @@ def tune_mlp(
     pruner: str = "median",
     timeout: float | None = None,
     seed: int = 0,
+    progress: bool = False,
 ) -> TuneResult:
     """Search MLP hyperparameters with Optuna, maximising the validation F1.
 
@@ -139,6 +140,7 @@ def tune_mlp(
         pruner: ``"median"``, ``"hyperband"`` or ``"none"``.
         timeout: stop this worker after this many seconds.
         seed: seed of the split and the sampler.
+        progress: one line per finished trial on stderr, with the best value so far.
 
     Returns:
         A :class:`TuneResult`; if no trial completed, ``best_config`` is ``base``.
@@ -163,7 +165,7 @@ def tune_mlp(
         trial.set_user_attr("n_parameters", clf.n_parameters_)
         return float(clf.validation_["f1"])
 
-    run_trials(study, objective, n_trials, timeout=timeout)
+    run_trials(study, objective, n_trials, timeout=timeout, progress=progress)
     try:
         best = study.best_trial
     except ValueError:

@@ -9,11 +9,20 @@ from typing import TYPE_CHECKING
 
 from nulearn.flavor.studies.deep.inputs import TableSource
 from nulearn.flavor.studies.deep.report import calibration_report, write_table
+from nulearn.ml.io import atomic_output
 
 if TYPE_CHECKING:  # torch-heavy; imported when a study runs
     from nulearn.flavor.models.mlp.tuning import TuneResult
 
 __all__ = ["calibration_from_table", "compact_from_table", "seeds_from_table", "tune_from_table"]
+
+
+def _check_table_file(out: Path | None) -> None:
+    """A result table is written as Markdown (.md) or CSV (.csv): refuse anything else up front."""
+    if out is not None:
+        from nulearn.ml.io import check_output
+
+        check_output(out, suffixes=(".md", ".csv"), what="--out")
 
 
 def tune_from_table(
@@ -39,7 +48,12 @@ def tune_from_table(
     import optuna
 
     from nulearn.flavor.models.mlp.tuning import SearchSpace, tune_mlp
+    from nulearn.ml.io import check_output
+    from nulearn.ml.tuning import check_storage
 
+    check_output(out, directory=True, what="--out (tuning folder)")
+    if storage is not None:
+        check_storage(storage)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     inputs = source.load()
     space = SearchSpace(n_layers=layers, widths=tuple(widths), batch_sizes=tuple(batch_sizes))
@@ -56,9 +70,12 @@ def tune_from_table(
         pruner=pruner,
         timeout=timeout,
         seed=seed,
+        progress=True,
     )
-    res.best_config.to_yaml(out / "best_config.yaml")
-    res.trials.to_csv(out / "trials.csv", index=False)
+    with atomic_output(out / "best_config.yaml") as tmp:
+        res.best_config.to_yaml(tmp)
+    with atomic_output(out / "trials.csv") as tmp:
+        res.trials.to_csv(tmp, index=False)
     return res
 
 
@@ -67,8 +84,9 @@ def seeds_from_table(source: TableSource, seeds: Sequence[int], out: Path | None
     rows; returns the Markdown table (also written to ``out``, ``.md`` or ``.csv``)."""
     from nulearn.flavor.studies.deep.run import seed_study, summarize_seeds
 
+    _check_table_file(out)
     d = source.load()
-    per_seed = seed_study(d.X_train, d.y_train, d.X_test, d.y_test, seeds, d.config)
+    per_seed = seed_study(d.X_train, d.y_train, d.X_test, d.y_test, seeds, d.config, progress=True)
     return write_table(
         summarize_seeds(per_seed), out, "MLP: precision, recall, F1 (crossing class) per seed"
     )
@@ -84,9 +102,10 @@ def compact_from_table(
     (:func:`~nulearn.flavor.studies.deep.run.compact_study`); returns the Markdown table."""
     from nulearn.flavor.studies.deep.run import compact_study
 
+    _check_table_file(out)
     d = source.load()
     table = compact_study(
-        d.X_train, d.y_train, d.X_test, d.y_test, sizes, d.config, n_timing=n_timing
+        d.X_train, d.y_train, d.X_test, d.y_test, sizes, d.config, n_timing=n_timing, progress=True
     )
     return write_table(table, out, "MLP: F1 against inference cost")
 
@@ -99,7 +118,9 @@ def calibration_from_table(source: TableSource, out: Path) -> tuple[Path, str]:
         The report path and the Markdown table of the calibration methods.
     """
     from nulearn.flavor.studies.deep.run import calibration_study
+    from nulearn.ml.io import check_output
 
+    check_output(out, directory=True, what="--out (report folder)")
     d = source.load()
     study = calibration_study(d.X_train, d.y_train, d.X_test, d.y_test, d.config)
     path = calibration_report(study, d).write(out)

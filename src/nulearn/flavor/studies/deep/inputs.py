@@ -44,7 +44,7 @@ class TableSource:
         test_data: test table; ``None``: a stratified ``test_fraction`` of ``data``.
         config: ``MLPConfig`` YAML (``None``: the defaults).
         features: feature columns (``None`` or empty: the configuration's, else the scheme's).
-        label: 0/1 label column (rows with a negative label are dropped).
+        label: 0/1 label column (every row must be 0 or 1).
         test_fraction: test share without ``test_data``.
         split_seed: seed of the train/test split.
     """
@@ -60,15 +60,28 @@ class TableSource:
     def load(self) -> DeepInputs:
         """Read the tables and the configuration; split off a test set unless one is given."""
         from nulearn.flavor.data.splits import split_dataset
-        from nulearn.flavor.data.tables import read_dataset
-        from nulearn.flavor.models.mlp.classifier import MLPConfig, table_xy
+        from nulearn.flavor.data.tables import read_table
+        from nulearn.flavor.models.mlp.classifier import MLPConfig, default_features, table_xy
+        from nulearn.flavor.physics.validity import check_feature_choice, validate_features
 
+        if self.config is not None:
+            from nulearn.ml.io import read_yaml
+
+            read_yaml(self.config, what="MLP config")
         cfg = MLPConfig.from_yaml(self.config) if self.config is not None else MLPConfig()
         feats: Any = self.features or cfg.features
         cfg = dataclasses.replace(cfg, features=feats, label=self.label)
-        frame = read_dataset(self.data).frame
+        frame = read_table(self.data, label=self.label).frame
+        try:
+            names = tuple(feats) if feats else default_features(frame)
+        except ValueError as err:
+            raise ValueError(f"{self.data}: {err}") from None
+        check_feature_choice(names, self.label)
+        validate_features(frame, names, source=str(self.data))
         if self.test_data is not None:
-            train, test = frame, read_dataset(self.test_data).frame
+            test_frame = read_table(self.test_data, label=self.label).frame
+            validate_features(test_frame, names, source=str(self.test_data))
+            train, test = frame, test_frame
         else:
             train, _, test = split_dataset(
                 frame,

@@ -21,11 +21,13 @@ def write_table(frame: pd.DataFrame, out: Path | None, title: str) -> str:
     """
     text = markdown_table(frame, floatfmt=".4g")
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".csv":
-            frame.to_csv(out, index=False)
-        else:
-            out.write_text(f"# {title}\n\n{text}\n")
+        from nulearn.ml.io import atomic_output
+
+        with atomic_output(out) as tmp:
+            if out.suffix == ".csv":
+                frame.to_csv(tmp, index=False)
+            else:
+                tmp.write_text(f"# {title}\n\n{text}\n")
     return text
 
 

@@ -15,6 +15,7 @@ F1 against inference cost for compact models.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,6 +94,13 @@ def summarize_seeds(
     return pd.concat([out, summary], ignore_index=True)
 
 
+def _steps(items: Any, what: str, progress: bool) -> Any:
+    """``items``, with a progress bar on stderr when ``progress`` (one step per trained network)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(list(items), desc=what, unit="model", disable=not progress, file=sys.stderr)
+
+
 def seed_study(
     X_train: Any,
     y_train: Any,
@@ -100,6 +108,7 @@ def seed_study(
     y_test: Any,
     seeds: Sequence[int],
     config: MLPConfig | None = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Train one MLP per seed and score each on the same test split.
 
@@ -120,7 +129,7 @@ def seed_study(
         raise ValueError("seeds: need at least one seed")
     base = config or MLPConfig()
     rows = []
-    for seed in seeds:
+    for seed in _steps(seeds, "seeds", progress):
         clf = MLPClassifier(dataclasses.replace(base, seed=int(seed))).fit(X_train, y_train)
         s = evaluate_mlp(clf, X_test, y_test)
         rows.append(
@@ -159,6 +168,7 @@ def compact_study(
     sizes: Sequence[Sequence[int]] = DEFAULT_COMPACT_SIZES,
     config: MLPConfig | None = None,
     n_timing: int = 200_000,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """F1 against inference cost over network sizes.
 
@@ -178,7 +188,7 @@ def compact_study(
     reps = int(np.ceil(n_timing / max(len(X_test_arr), 1)))
     X_time = np.tile(X_test_arr, (reps, 1))[:n_timing]
     rows = []
-    for hidden in sizes:
+    for hidden in _steps(sizes, "network sizes", progress):
         clf = MLPClassifier(dataclasses.replace(base, hidden_layers=tuple(int(w) for w in hidden)))
         clf.fit(X_train, y_train)
         s = evaluate_mlp(clf, X_test, y_test)

@@ -74,8 +74,14 @@ __all__ = [
 ]
 
 
-def study_to_folder(config: StudyConfig, out_dir: str | Path) -> tuple[StudyResult, Path]:
+def study_to_folder(
+    config: StudyConfig, out_dir: str | Path, *, progress: bool = False
+) -> tuple[StudyResult, Path]:
     """Run the study (:func:`run_study`) and write it to ``out_dir`` (:func:`write_study`);
-    returns the result and the report's path."""
-    result = run_study(config)
+    returns the result and the report's path. An unwritable ``out_dir`` fails before the run;
+    a given realistic table is read and checked (rows, physical moments, 0/1 labels) first."""
+    from nulearn.ml.io import check_output
+
+    check_output(out_dir, directory=True, what="--out (report folder)")
+    result = run_study(config, progress=progress)
     return result, write_study(result, out_dir)

@@ -11,7 +11,6 @@ import pandas as pd
 
 from nulearn.flavor.data.generate import generate
 from nulearn.flavor.data.realistic import realistic_dataset
-from nulearn.flavor.data.tables import read_dataset
 from nulearn.flavor.physics.families import get_family
 from nulearn.flavor.physics.species import SPECIES, flux_column
 from nulearn.flavor.studies.realistic.config import StudyConfig
@@ -93,7 +92,10 @@ def radial_crossing_profile(
 def load_realistic(config: StudyConfig) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The realistic table: read ``realistic_path`` or solve ``n_profiles`` profiles now."""
     if config.realistic_path is not None:
-        ds = read_dataset(config.realistic_path)
+        from nulearn.flavor.data.tables import read_table
+        from nulearn.flavor.physics.species import XLN_FEATURES
+
+        ds = read_table(config.realistic_path, features=XLN_FEATURES, label="crossing")
         return ds.frame, ds.metadata
     frame = realistic_dataset(config.n_profiles, config.seed, config.solver)
     return frame, {

@@ -44,7 +44,27 @@ def _split_notes(
     }
 
 
-def run_study(config: StudyConfig, realistic: pd.DataFrame | None = None) -> StudyResult:
+def _stepper(progress: bool, total: int) -> Any:
+    """``step(what)`` prints ``study [k/total] what (t s)`` on stderr when ``progress``."""
+    import sys
+
+    t0 = time.perf_counter()
+    count = [0]
+
+    def step(what: str) -> None:
+        count[0] += 1
+        if progress:
+            elapsed = time.perf_counter() - t0
+            print(
+                f"study [{count[0]}/{total}] {what} ({elapsed:.0f} s)", file=sys.stderr, flush=True
+            )
+
+    return step
+
+
+def run_study(
+    config: StudyConfig, realistic: pd.DataFrame | None = None, *, progress: bool = False
+) -> StudyResult:
     """Run every experiment of :mod:`nulearn.flavor.studies.realistic`.
 
     Args:
@@ -57,7 +77,9 @@ def run_study(config: StudyConfig, realistic: pd.DataFrame | None = None) -> Stu
         ``profile_curve``, ``analytic``, ``domain_adaptation``, ``higher_moments``, ``xln``.
     """
     t_start = time.perf_counter()
+    step = _stepper(progress, 10)
     notes: dict[str, Any] = {}
+    step("realistic table" + (" (solving profiles)" if config.realistic_path is None else ""))
     if realistic is None:
         realistic, meta = load_realistic(config)
         notes["realistic_metadata"] = meta
@@ -70,8 +92,11 @@ def run_study(config: StudyConfig, realistic: pd.DataFrame | None = None) -> Stu
         )
     figures: dict[str, Any] = {"radial": radial_figure(realistic)}
 
+    step("artificial training sets")
     artificial = artificial_training_sets(config)
+    step("table 1: artificial-only models on realistic cells")
     tables["table_1"] = table_1(config, artificial, realistic, test_real)
+    step("polynomial-degree curve")
     curve = degree_curve(config, artificial, train_real, test_real)
     tables["degree_curve"] = curve[
         ["train", "degree", "accuracy", "precision", "recall", "f1", "train_s"]
@@ -80,16 +105,22 @@ def run_study(config: StudyConfig, realistic: pd.DataFrame | None = None) -> Stu
 
     source = artificial["hierarchical"]
     combined = pd.concat([source, train_real], ignore_index=True)
+    step("tables 2 and 3: realistic profiles in training")
     table_2, table_3, by_radius = tables_2_and_3(config, combined, test_real)
     tables["table_2"] = table_2
     tables["accuracy_by_radius"] = by_radius
     tables["table_3"] = table_3
+    step("learning curve in training profiles")
     tables["profile_curve"] = profile_learning_curve(source, train_real, test_real, config)
+    step("analytic closure tests")
     tables["analytic"] = analytic_table(config, realistic, test_real)
+    step("domain-adversarial network")
     tables["domain_adaptation"] = domain_adaptation_table(
         config, source, train_real, realistic, test_real
     )
+    step("higher moments")
     tables["higher_moments"] = higher_moments_table(config, source, train_real, test_real)
+    step("ELN-XLN labels")
     tables["xln"] = xln_table(config, train_real, test_real)
     notes["targets"] = targets(tables)
     notes["study_seconds"] = time.perf_counter() - t_start

@@ -52,6 +52,12 @@ __all__ = [
 def reproduce_to_folder(
     config: ReproduceConfig, out_dir: str | Path, *, progress: bool = False
 ) -> tuple[ReproduceResult, Path]:
-    """Run :func:`reproduce` and write its report to ``out_dir``; returns the result and report path."""
+    """Run :func:`reproduce` and write its report to ``out_dir``; returns the result and report path.
+
+    The folder is checked before the (minutes-long) run, so an unwritable ``out_dir`` fails at once.
+    """
+    from nulearn.ml.io import check_output
+
+    check_output(out_dir, directory=True, what="--out (report folder)")
     result = reproduce(config, progress=progress)
     return result, write_report(result, out_dir)
