@@ -135,3 +135,49 @@ def test_check_choice() -> None:
 def test_docstring_examples() -> None:
     result = doctest.testmod(config_module)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"rate": "fast"}, r"Outer.rate = 'fast'; expected a number"),
+        ({"rate": True}, r"Outer.rate = True; expected a number"),
+        ({"layers": [8, "x"]}, r"Outer.layers = \(8, 'x'\); expected a list of integers"),
+        ({"layers": 3}, r"Outer.layers = 3; expected a list of integers"),
+        ({"name": 5}, r"Outer.name = 5; expected text or null"),
+        ({"inner": {"width": 2.5}}, r"Inner.width = 2.5; expected an integer"),
+        ({"inner": [1]}, r"Outer.inner = \(1,\); expected a mapping of Inner fields"),
+    ],
+)
+def test_ill_typed_values_are_named(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Outer.from_dict(data)
+
+
+def test_integers_and_yaml_exponents_are_accepted_for_real_fields() -> None:
+    cfg = Outer.from_dict({"rate": 1})
+    assert cfg.rate == 1.0 and isinstance(cfg.rate, float)
+    assert Outer.from_yaml("rate: 1e-3\n").rate == 0.001  # PyYAML reads 1e-3 as text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rate: [\n", "not valid YAML at line"),
+        ("", "the file is empty"),
+        ("- 1\n", "expected a mapping of keys to values, got list"),
+        ("rte: 0.5\n", r"unknown Outer field\(s\) \['rte'\]"),
+        ("rate: fast\n", "Outer.rate = 'fast'; expected a number"),
+    ],
+)
+def test_yaml_files_name_themselves_in_every_error(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message) as err:
+        Outer.from_yaml(path)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_missing_yaml_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.yaml"):
+        Outer.from_yaml(tmp_path / "nowhere.yaml")

@@ -122,3 +122,31 @@ def test_load_weights_refuses_a_truncated_file(tmp_path) -> None:
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(ValueError, match=r"model\.pt"):
         load_weights(path)
+
+
+def test_a_loss_that_becomes_nan_stops_training_with_an_error() -> None:
+    from nulearn.ml.training import TrainingDiverged
+
+    module = _Scripted([1.0, 0.5, float("nan"), 0.2, 0.1])
+    cfg = TrainerConfig(max_epochs=5, patience=5, accelerator="cpu")
+    with pytest.raises(TrainingDiverged, match=r"val_loss = nan at epoch 3; nothing was saved"):
+        fit(module, _loader(), _loader(), cfg)
+
+
+def test_epochs_are_reported_with_nested_labels() -> None:
+    from nulearn.ml.progress import epoch_log
+
+    lines: list[str] = []
+    with epoch_log(lines.append, "study: "), epoch_log(label="fold 1/2: "):
+        fit(
+            _Scripted([3.0, 2.0]),
+            _loader(),
+            _loader(),
+            TrainerConfig(max_epochs=2, accelerator="cpu"),
+        )
+    assert lines == [
+        "study: fold 1/2: epoch 1/2: val_loss 3",
+        "study: fold 1/2: epoch 2/2: val_loss 2",
+    ]
+    fit(_Scripted([1.0]), _loader(), _loader(), TrainerConfig(max_epochs=1, accelerator="cpu"))
+    assert len(lines) == 2  # outside the block nothing is reported

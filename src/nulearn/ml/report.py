@@ -24,6 +24,7 @@ import os
 import platform
 import re
 import secrets
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -289,22 +290,41 @@ class Report:
     def write(self, out_dir: str | Path, filename: str = "report.md") -> Path:
         """Write the Markdown, the figures and the HTML; returns the path of the Markdown file.
 
-        Every file is written under a temporary name and renamed into place, so an interrupted
-        run leaves no truncated report. The HTML file is ``filename`` with suffix ``.html``.
+        Everything is rendered in memory first; then every file is written under a temporary
+        name and renamed into place, figures first and the Markdown last. A failure or an
+        interrupt leaves no truncated file, and removes what this call wrote (and ``out_dir``
+        if it created it); other files in ``out_dir`` are kept. The HTML file is ``filename``
+        with suffix ``.html``.
         """
         import matplotlib.pyplot as plt
 
         out = Path(out_dir)
-        (out / "figures").mkdir(parents=True, exist_ok=True)
-        pngs: list[bytes] = []
-        for slug, fig in self._figures:
-            pngs.append(_figure_png(fig))
-            _write_atomic(out / "figures" / f"{slug}.png", pngs[-1])
-            plt.close(fig)
+        try:
+            pngs = [_figure_png(fig) for _, fig in self._figures]
+        finally:
+            for _, fig in self._figures:
+                plt.close(fig)
         provenance = self._provenance()
         path = out / filename
-        _write_atomic(path.with_suffix(".html"), self.html(pngs, provenance).encode("utf-8"))
-        _write_atomic(path, self.markdown(provenance).encode("utf-8"))
+        files = [
+            (out / "figures" / f"{slug}.png", png)
+            for (slug, _), png in zip(self._figures, pngs, strict=True)
+        ]
+        files.append((path.with_suffix(".html"), self.html(pngs, provenance).encode("utf-8")))
+        files.append((path, self.markdown(provenance).encode("utf-8")))
+        created = [d for d in (out / "figures", *(out / "figures").parents) if not d.exists()]
+        written: list[Path] = []
+        try:
+            (out / "figures").mkdir(parents=True, exist_ok=True)
+            for target, data in files:
+                _write_atomic(target, data)
+                written.append(target)
+        except BaseException:
+            for target in written:
+                target.unlink(missing_ok=True)
+            if created:  # the topmost folder this call made, with all it holds
+                shutil.rmtree(created[-1], ignore_errors=True)
+            raise
         return path
 
 

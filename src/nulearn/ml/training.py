@@ -8,6 +8,7 @@ are configured here once, from a :class:`TrainerConfig`.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import warnings
@@ -20,10 +21,14 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 
+from nulearn.ml.progress import EpochLog, current_epoch_log
+
 __all__ = [
     "RestoreBestWeights",
     "TrainerConfig",
+    "TrainingDiverged",
     "best_weights",
+    "check_converged",
     "fit",
     "load_weights",
     "make_trainer",
@@ -125,6 +130,23 @@ class RestoreBestWeights(Callback):
             pl_module.load_state_dict(self._best_state)
 
 
+class TrainingDiverged(ValueError):
+    """The watched metric of a training loop became NaN or infinite: the network learnt nothing
+    usable, and nothing should be saved from it."""
+
+
+def check_converged(trainer: L.Trainer, monitor: str) -> None:
+    """Raise :class:`TrainingDiverged` when the last logged ``monitor`` of a finished loop is not
+    finite (early stopping ends a loop at the first such value)."""
+    value = trainer.callback_metrics.get(monitor)
+    if value is not None and not math.isfinite(float(value)):
+        raise TrainingDiverged(
+            f"training diverged: {monitor} = {float(value)} at epoch {max(trainer.current_epoch, 1)}; "
+            "nothing was saved (check the inputs for NaN or infinite values, or lower the "
+            "learning rate)"
+        )
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and PyTorch (and dataloader workers) for a reproducible run."""
     L.seed_everything(seed, workers=True, verbose=False)
@@ -156,6 +178,9 @@ def make_trainer(config: TrainerConfig, callbacks: list[Callback] | None = None)
             )
         )
     cbs.extend(callbacks or [])
+    reporting = current_epoch_log()
+    if reporting is not None:
+        cbs.append(EpochLog(reporting[0], reporting[1], config.monitor, config.max_epochs))
     # Lightning nags about worker counts and logger absence on small CPU runs; neither matters here.
     os.environ.setdefault("PL_DISABLE_FORK", "1")
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
@@ -194,6 +219,9 @@ def fit(
 ) -> L.Trainer:
     """Seed, train ``module`` with early stopping on ``config.monitor``, and reload the best weights.
 
+    A loop whose ``config.monitor`` becomes NaN or infinite stops there and raises
+    :class:`TrainingDiverged` rather than return a network that learnt nothing.
+
     Args:
         module: the model; it must log ``config.monitor`` in its validation step.
         train_loader: training ``DataLoader``.
@@ -203,10 +231,14 @@ def fit(
 
     Returns:
         The fitted trainer (its ``callback_metrics`` hold the last logged values).
+
+    Raises:
+        TrainingDiverged: the monitored metric became NaN or infinite.
     """
     seed_everything(config.seed)
     trainer = make_trainer(config, callbacks)
     trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
+    check_converged(trainer, config.monitor)
     ckpt = trainer.checkpoint_callback
     if isinstance(ckpt, ModelCheckpoint) and ckpt.best_model_path:
         checkpoint = load_weights(ckpt.best_model_path)

@@ -40,7 +40,7 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 
-from nulearn.ml.training import monitored_value
+from nulearn.ml.training import TrainingDiverged, monitored_value
 
 __all__ = [
     "FINISHED_STATES",
@@ -240,7 +240,8 @@ def run_trials(
 
     Args:
         study: from :func:`create_study`.
-        objective: ``trial -> value``; raise ``optuna.TrialPruned`` to prune.
+        objective: ``trial -> value``; raise ``optuna.TrialPruned`` to prune (a
+            :class:`~nulearn.ml.training.TrainingDiverged` prunes the trial too).
         n_trials: target number of finished trials in the study.
         timeout: stop this worker after this many seconds.
         catch: exception types recorded as failed trials instead of stopping the run.
@@ -255,7 +256,11 @@ def run_trials(
 
     def tagged(trial: optuna.Trial) -> float:
         trial.set_user_attr("worker", worker)
-        return objective(trial)
+        try:
+            return objective(trial)
+        except TrainingDiverged as err:
+            # a configuration whose loss runs away is a poor one, not a reason to stop the study
+            raise optuna.TrialPruned(str(err)) from None
 
     remaining = n_trials - len(finished_trials(study))
     if remaining <= 0:

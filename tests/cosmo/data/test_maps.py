@@ -7,15 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nulearn.cosmo.data.files import load_maps, save_maps
 from nulearn.cosmo.data.maps import (
     ARCMIN2_PER_SR,
     MapConfig,
     MapMaker,
     SpectrumTable,
     interpolate_nodes,
-    load_maps,
     noise_power,
-    save_maps,
     simulate_maps,
 )
 from nulearn.cosmo.theory.fourier import BandBinning, band_powers, ell_grid

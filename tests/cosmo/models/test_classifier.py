@@ -125,7 +125,7 @@ def test_cli_names_a_bad_model_file_in_one_line(tmp_path, monkeypatch, capsys) -
     import sys
 
     from nulearn.cli import main
-    from nulearn.cosmo.data.maps import save_maps
+    from nulearn.cosmo.data.files import save_maps
 
     maps = tmp_path / "maps.h5"
     save_maps(_easy_maps(8, 6), maps)

@@ -1,7 +1,9 @@
 """``nulearn detector cvn ...``: a thin layer over :mod:`nulearn.detector.cvn`.
 
 ``train`` cross-validates the multi-view CNN against the hand-feature BDT and writes a run
-folder; ``evaluate`` and ``explain`` read that folder and write Markdown reports with figures.
+folder (whole, or not at all), reporting each fold and epoch on stderr unless ``--no-progress``;
+``evaluate`` and ``explain`` read that folder and write Markdown reports with figures. Outputs
+are checked before any work; refusals are one ``nulearn: error:`` line.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from typing import Annotated
 
 import typer
 
-from nulearn.cli.options import MaxEpochs, Patience, ReportDir, Seed, Threads
+from nulearn.cli.options import MaxEpochs, Patience, Progress, ReportDir, Seed, Threads
+from nulearn.cli.progress import reporter
 
 __all__ = ["app", "evaluate", "explain", "train"]
 
@@ -28,7 +31,9 @@ def train(
         None, help="DUNE CVN sample folder (default $NULEARN_DUNE_CVN or ../shared/data/dune-cvn)."
     ),
     per_class: int | None = typer.Option(
-        None, min=2, help="Events per flavour class (default all)."
+        None,
+        min=2,
+        help="Events per flavour class (default all; more than the sample holds is refused).",
     ),
     folds: int = typer.Option(5, min=2, help="k of the k-fold cross-validation."),
     max_epochs: MaxEpochs = 25,
@@ -44,6 +49,7 @@ def train(
     ),
     threads: Threads = 1,
     seed: Seed = 0,
+    progress: Progress = True,
 ) -> None:
     """Cross-validate the multi-view CNN and the hand-feature BDT on the same folds."""
     from nulearn.detector.cvn.data.pixel_maps import PixelMapConfig
@@ -61,7 +67,9 @@ def train(
         seed=seed,
         pixels=PixelMapConfig.for_image_size(image_size),
     )
-    typer.echo(f"{run_study(settings, out).describe()} -> {out}")
+    with reporter(progress) as rep:
+        run = run_study(settings, out, rep.bar, rep.line)
+    typer.echo(f"{run.describe()} -> {out}")
 
 
 @app.command()

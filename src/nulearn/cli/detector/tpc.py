@@ -2,6 +2,10 @@
 
 A thin layer over :mod:`nulearn.detector.tpc`: each command parses options, calls the library and
 prints a short summary. Event files are ``.npz`` archives with the raw waveforms and the truth.
+Outputs are checked before any work and written whole or not at all; refusals (a waveform that
+is not finite, an energy outside the generator's training range, an unreadable config) are one
+``nulearn: error:`` line. ``train`` reports each study and epoch on stderr unless
+``--no-progress``.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from nulearn.cli.options import MaxEpochs, NEvents, Seed, Threads, TPCConfigFile
+from nulearn.cli.options import MaxEpochs, NEvents, Progress, Seed, Threads, TPCConfigFile
+from nulearn.cli.progress import reporter
 
 if TYPE_CHECKING:
     from nulearn.detector.tpc.physics.config import TPCConfig
@@ -94,23 +99,27 @@ def train_cmd(
         Path("reports/detector-tpc"), help="Report folder (and gan.pt for task gan)."
     ),
     config: TPCConfigFile = None,
+    progress: Progress = True,
 ) -> None:
     """Train and evaluate: energy CNN, site discriminator, or WGAN-GP; writes a report section."""
     from nulearn.detector.tpc.study.run import STUDIES, run_studies
 
-    result = run_studies(
-        STUDIES if task is Task.all else (task.value,),
-        out,
-        n_train,
-        n_test,
-        _config(config),
-        seed,
-        epochs,
-        members,
-        threads,
-        pitfall_epochs=pitfall_epochs,
-        warm_start_steps=warm_start_steps,
-    )
+    tpc = _config(config)
+    with reporter(progress) as rep:
+        result = run_studies(
+            STUDIES if task is Task.all else (task.value,),
+            out,
+            n_train,
+            n_test,
+            tpc,
+            seed,
+            epochs,
+            members,
+            threads,
+            pitfall_epochs=pitfall_epochs,
+            warm_start_steps=warm_start_steps,
+            log=rep.line,
+        )
     typer.echo(result.summary())
     typer.echo(f"report -> {result.report}")
 
@@ -120,7 +129,9 @@ def generate_cmd(
     model: Path = typer.Option(..., help="gan.pt written by `train --task gan`."),
     n: NEvents = 100,
     energy: float | None = typer.Option(
-        None, min=0.0, help="Fixed energy in keV (default uniform 0.5-3.5 MeV)."
+        None,
+        help="Fixed energy in keV, inside the generator's training range (default: uniform "
+        "over that range, 0.5-3.5 MeV for the generators `train` makes).",
     ),
     seed: int = typer.Option(0, help="Random seed for the labels and latents."),
     out: Path = typer.Option(Path("tpc_generated.npz"), help="Output .npz with images and labels."),

@@ -13,13 +13,11 @@ so σ_κ,pix = σ_e / sqrt(n_gal A_pix) and the noise power is N_ℓ = σ_e² / 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-import h5py
 import numpy as np
 import scipy.fft
 from numpy.typing import ArrayLike, NDArray
@@ -29,6 +27,7 @@ from nulearn.cosmo.theory.fourier import ell_grid, mode_weights
 from nulearn.cosmo.theory.lensing import amplitude_spectra, empty_beam_convergence
 from nulearn.cosmo.theory.power import Cosmology
 from nulearn.ml.config import YAMLConfig
+from nulearn.ml.io import atomic_output, load_npz
 
 __all__ = [
     "ARCMIN2_PER_SR",
@@ -38,10 +37,8 @@ __all__ = [
     "SpectrumTable",
     "gaussian_field_cl",
     "interpolate_nodes",
-    "load_maps",
     "map_filter",
     "noise_power",
-    "save_maps",
     "simulate_maps",
 ]
 
@@ -122,8 +119,13 @@ class SpectrumTable:
         ell: multipoles, shape ``(n_ell,)``, increasing, log-interpolated.
         m_nu: M_ν nodes in eV, shape ``(n_m,)``.
         amplitude_factors: A_s / A_s,fid nodes, shape ``(3,)``.
-        cl: C_ℓ, shape ``(n_m, 3, n_ell)``.
+        cl: C_ℓ, shape ``(n_m, 3, n_ell)``, finite and > 0 (interpolated in ln C).
         lognormal_shift: λ = |κ_empty| for these spectra.
+        z_source: source redshift the spectra were computed for (``None``: not recorded).
+
+    Raises:
+        ValueError: a table that cannot be interpolated: nodes not strictly increasing (two equal
+            M_ν nodes divide by zero), C_ℓ not finite and positive, shapes that disagree.
     """
 
     ell: NDArray[np.float64]
@@ -131,6 +133,63 @@ class SpectrumTable:
     amplitude_factors: NDArray[np.float64]
     cl: NDArray[np.float64]
     lognormal_shift: float = 0.06
+    z_source: float | None = None
+
+    def __post_init__(self) -> None:
+        for name, positive in (("ell", True), ("m_nu", False), ("amplitude_factors", True)):
+            nodes = np.asarray(getattr(self, name), dtype=np.float64)
+            if nodes.ndim != 1 or nodes.size == 0:
+                raise ValueError(f"spectrum table: {name} must be a non-empty 1-D array")
+            bad = ~np.isfinite(nodes) | ((nodes <= 0) if positive else (nodes < 0))
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ValueError(
+                    f"spectrum table: {name}[{i}] = {nodes[i]}; must be finite and "
+                    f"{'> 0' if positive else '>= 0'}"
+                )
+            steps = np.diff(nodes) <= 0
+            if steps.any():
+                i = int(np.argmax(steps)) + 1
+                raise ValueError(
+                    f"spectrum table: {name}[{i}] = {nodes[i]} after {nodes[i - 1]}; nodes must be "
+                    "strictly increasing (two equal M_ν nodes make no interpolation)"
+                )
+        if np.asarray(self.amplitude_factors).size != 3:
+            raise ValueError("spectrum table: amplitude_factors must hold 3 A_s nodes")
+        shape = (np.size(self.m_nu), 3, np.size(self.ell))
+        cl = np.asarray(self.cl)
+        if cl.shape != shape:
+            raise ValueError(f"spectrum table: cl has shape {cl.shape}, expected {shape}")
+        bad = ~np.isfinite(cl) | (cl <= 0)
+        if bad.any():
+            m, a, i = (int(k) for k in np.argwhere(bad)[0])
+            raise ValueError(
+                f"spectrum table: cl[{m}, {a}, {i}] = {cl[m, a, i]} (M_ν = {self.m_nu[m]} eV, "
+                f"ℓ = {self.ell[i]:.4g}); C_ℓ must be finite and > 0"
+            )
+        if not (np.isfinite(self.lognormal_shift) and self.lognormal_shift > 0):
+            raise ValueError(
+                f"spectrum table: lognormal_shift = {self.lognormal_shift}; must be > 0"
+            )
+
+    def check_covers(
+        self, m_nu: ArrayLike, z_source: float, source: str = "spectrum table"
+    ) -> None:
+        """Refuse masses outside the tabulated M_ν nodes, or a table made for another source
+        redshift (when it records one), in one line naming ``source``."""
+        m = np.atleast_1d(np.asarray(m_nu, dtype=np.float64))
+        lo, hi = float(self.m_nu.min()), float(self.m_nu.max())
+        outside = (m < lo - 1e-12) | (m > hi + 1e-12)
+        if outside.any():
+            raise ValueError(
+                f"{source}: tabulates M_ν in [{lo:g}, {hi:g}] eV, not M_ν = "
+                f"{m[np.argmax(outside)]:g} eV; remove the file to recompute it with CAMB"
+            )
+        if self.z_source is not None and abs(self.z_source - z_source) > 1e-9:
+            raise ValueError(
+                f"{source}: computed for z_source = {self.z_source:g}, not {z_source:g}; remove "
+                "the file to recompute it with CAMB"
+            )
 
     @classmethod
     def from_theory(
@@ -153,7 +212,7 @@ class SpectrumTable:
                 amplitude_spectra(fiducial.with_(m_nu=float(m)), ell_arr, z_source, factors)
             )
         shift = abs(empty_beam_convergence(fiducial, z_source))
-        return cls(ell_arr, nodes, np.asarray(factors), np.stack(rows), shift)
+        return cls(ell_arr, nodes, np.asarray(factors), np.stack(rows), shift, float(z_source))
 
     def log_cl(self, m_nu: ArrayLike, amplitude: ArrayLike) -> NDArray[np.float64]:
         """ln C_ℓ for each (M_ν, A_s / A_s,fid) pair, shape ``(n, n_ell)``."""
@@ -177,23 +236,37 @@ class SpectrumTable:
         return out
 
     def save(self, path: str | Path) -> None:
-        """Write to ``.npz``."""
-        np.savez(
-            path,
-            ell=self.ell,
-            m_nu=self.m_nu,
-            amplitude_factors=self.amplitude_factors,
-            cl=self.cl,
-            lognormal_shift=self.lognormal_shift,
-        )
+        """Write to ``.npz`` (through a temporary file renamed into place)."""
+        arrays: dict[str, Any] = {
+            "ell": self.ell,
+            "m_nu": self.m_nu,
+            "amplitude_factors": self.amplitude_factors,
+            "cl": self.cl,
+            "lognormal_shift": self.lognormal_shift,
+        }
+        if self.z_source is not None:
+            arrays["z_source"] = self.z_source
+        with atomic_output(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, **arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> SpectrumTable:
-        """Read a table written by :meth:`save`."""
-        with np.load(path) as f:
+        """Read a table written by :meth:`save`; a missing, truncated or foreign file, or a table
+        that cannot be interpolated, is one ValueError naming the file."""
+        keys = ("ell", "m_nu", "amplitude_factors", "cl", "lognormal_shift")
+        f = load_npz(path, keys, what="spectrum table")
+        try:
+            z = float(f["z_source"]) if "z_source" in f else None
             return cls(
-                f["ell"], f["m_nu"], f["amplitude_factors"], f["cl"], float(f["lognormal_shift"])
+                np.asarray(f["ell"], dtype=np.float64),
+                np.asarray(f["m_nu"], dtype=np.float64),
+                np.asarray(f["amplitude_factors"], dtype=np.float64),
+                np.asarray(f["cl"], dtype=np.float64),
+                float(f["lognormal_shift"]),
+                z,
             )
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"{path}: {str(err).removeprefix('spectrum table: ')}") from None
 
 
 def interpolate_nodes(
@@ -440,58 +513,16 @@ def simulate_maps(
         maps[sl] = maker(m[sl], amplitude[sl], np.random.default_rng(ss))
         if progress is not None:
             progress(sl.stop - sl.start)
+    bad = ~np.isfinite(maps).all(axis=(1, 2))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"simulated map {i} (M_ν = {m[i]} eV, A_s factor {amplitude[i]:.4f}) is not finite; "
+            "the C_ℓ table cannot make maps for these parameters"
+        )
     lab = (
         np.full(m.size, -1, dtype=np.int64)
         if labels is None
         else np.asarray(labels, dtype=np.int64)
     )
     return MapSet(maps, m, amplitude, config, fiducial or Cosmology(), lab, table)
-
-
-def save_maps(mapset: MapSet, path: str | Path) -> Path:
-    """Write a map set to HDF5 with its configuration and cosmology as attributes."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with h5py.File(out, "w") as f:
-        f.create_dataset(
-            "maps", data=mapset.maps, compression="lzf", chunks=(1, *mapset.maps.shape[1:])
-        )
-        f.create_dataset("m_nu", data=mapset.m_nu)
-        f.create_dataset("amplitude", data=mapset.amplitude)
-        f.create_dataset("labels", data=mapset.labels)
-        f.attrs["map_config"] = json.dumps(mapset.config.to_dict())
-        f.attrs["fiducial_cosmology"] = json.dumps(mapset.fiducial.to_dict())
-        f.attrs["units"] = (
-            "convergence kappa (dimensionless); m_nu in eV; amplitude = A_s / A_s_fid"
-        )
-        if mapset.spectra is not None:
-            g = f.create_group("spectra")
-            t = mapset.spectra
-            for name in ("ell", "m_nu", "amplitude_factors", "cl"):
-                g.create_dataset(name, data=getattr(t, name))
-            g.attrs["lognormal_shift"] = t.lognormal_shift
-    return out
-
-
-def load_maps(path: str | Path) -> MapSet:
-    """Read a map set written by :func:`save_maps`."""
-    with h5py.File(path, "r") as f:
-        spectra = None
-        if "spectra" in f:
-            g = f["spectra"]
-            spectra = SpectrumTable(
-                ell=np.asarray(g["ell"][...]),
-                m_nu=np.asarray(g["m_nu"][...]),
-                amplitude_factors=np.asarray(g["amplitude_factors"][...]),
-                cl=np.asarray(g["cl"][...]),
-                lognormal_shift=float(g.attrs["lognormal_shift"]),
-            )
-        return MapSet(
-            maps=np.asarray(f["maps"][...], dtype=np.float32),
-            m_nu=np.asarray(f["m_nu"][...]),
-            amplitude=np.asarray(f["amplitude"][...]),
-            config=MapConfig(**json.loads(f.attrs["map_config"])),
-            fiducial=Cosmology.from_dict(json.loads(f.attrs["fiducial_cosmology"])),
-            labels=np.asarray(f["labels"][...], dtype=np.int64),
-            spectra=spectra,
-        )

@@ -4,7 +4,15 @@ Accuracies carry binomial standard errors; the CNN − optimal difference is *pa
 maps), so its standard error comes from the per-map difference of correctness, which is much
 smaller than either accuracy's. Verdict on Gaussian maps (where the likelihood ratio is optimal):
 a CNN above the optimum by more than 2σ is impossible without information leaking from the
-labels into the maps, and is reported as a failure.
+labels into the maps, and is reported as a failure. A verdict is only given when the test set can
+decide it: the 2σ interval of the difference must lie wholly within the tolerance below the
+optimum (PASS) or wholly beyond it (FAIL); otherwise the verdict is "undecided", with the
+interval's half-width, since too few test maps cannot tell a good CNN from a poor one.
+
+>>> verdict(PairedComparison(difference=-0.13, stderr=0.061, n=128))
+'undecided (128 test maps too few: ± 12.2 points)'
+>>> verdict(PairedComparison(difference=-0.005, stderr=0.004, n=4000))
+'PASS'
 """
 
 from __future__ import annotations
@@ -53,29 +61,48 @@ class PairedComparison:
     Attributes:
         difference: accuracy(a) − accuracy(b).
         stderr: standard error of the paired difference.
+        n: number of test maps (0: not recorded).
     """
 
     difference: float
     stderr: float
+    n: int = 0
 
 
 def compare_paired(y_true: ArrayLike, pred_a: ArrayLike, pred_b: ArrayLike) -> PairedComparison:
-    """Paired accuracy difference and its standard error (per-map correctness differences)."""
+    """Paired accuracy difference and its standard error (per-map correctness differences).
+
+    The standard error is at least 1/n, the resolution of n maps: when a and b agree on every
+    test map the sample spread is zero, which says nothing about how often they would disagree
+    on new maps.
+    """
     y = np.asarray(y_true)
     d = (np.asarray(pred_a) == y).astype(float) - (np.asarray(pred_b) == y).astype(float)
-    return PairedComparison(
-        float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else float("nan")
-    )
+    if d.size < 2:
+        return PairedComparison(float(d.mean()) if d.size else float("nan"), float("nan"), d.size)
+    stderr = max(float(d.std(ddof=1) / np.sqrt(d.size)), 1.0 / d.size)
+    return PairedComparison(float(d.mean()), stderr, int(d.size))
 
 
 def verdict(comparison: PairedComparison, tolerance: float = 0.02, n_sigma: float = 2.0) -> str:
-    """``"PASS"`` (within ``tolerance`` below the optimum), ``"FAIL (leak)"`` (above it by > n_sigma σ)
-    or ``"FAIL (short)"`` (more than ``tolerance`` below beyond noise)."""
-    if comparison.difference > n_sigma * comparison.stderr:
+    """The CNN − optimum comparison decided at ``n_sigma``, or ``"undecided"``.
+
+    * ``"FAIL (leak)"``: above the optimum by more than ``n_sigma`` σ (impossible without label
+      information leaking into the maps);
+    * ``"PASS"``: the whole interval d ± n_sigma σ lies above −``tolerance``;
+    * ``"FAIL (short)"``: the whole interval lies below −``tolerance``;
+    * ``"undecided (n test maps too few: ± x points)"`` otherwise, x = 100 n_sigma σ.
+    """
+    d, se = comparison.difference, comparison.stderr
+    if not (np.isfinite(d) and np.isfinite(se)):
+        return f"undecided ({comparison.n} test maps too few)"
+    if d > n_sigma * se:
         return "FAIL (leak)"
-    if comparison.difference < -tolerance - n_sigma * comparison.stderr:
+    if d - n_sigma * se >= -tolerance:
+        return "PASS"
+    if d + n_sigma * se < -tolerance:
         return "FAIL (short)"
-    return "PASS"
+    return f"undecided ({comparison.n} test maps too few: ± {100 * n_sigma * se:.1f} points)"
 
 
 def analysis_binning(config: MapConfig, n_bins: int = 30) -> BandBinning:
@@ -114,7 +141,14 @@ def run_baselines(
     """
     cfg = test.config
     if train.config != cfg:
-        raise ValueError("train and test maps were made with different MapConfig")
+        raise ValueError(
+            "train and test maps were made with different map settings: "
+            + ", ".join(
+                f"{k} {v!r} vs {cfg.to_dict()[k]!r}"
+                for k, v in train.config.to_dict().items()
+                if cfg.to_dict()[k] != v
+            )
+        )
     binning = analysis_binning(cfg, n_bins)
     ell = ell_grid(cfg.n_pix, cfg.side_rad)
     noise_b = noise_power(cfg.n_gal, cfg.sigma_e) * binning.bin_average(map_filter(cfg, ell) ** 2)

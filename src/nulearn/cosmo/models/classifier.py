@@ -9,6 +9,8 @@ classes and the configuration as a plain dict.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,14 @@ from nulearn.ml.splits import shuffled_holdout
 from nulearn.ml.training import TrainerConfig, load_weights, seed_everything
 from nulearn.ml.training import fit as fit_module
 
-__all__ = ["CNNClassifier", "MapClassifierModule", "read_model_file"]
+__all__ = [
+    "CNNClassifier",
+    "MapClassifierModule",
+    "check_finite_maps",
+    "check_finite_weights",
+    "model_file_errors",
+    "read_model_file",
+]
 
 
 class MapClassifierModule(MapModuleBase):
@@ -78,6 +87,7 @@ class CNNClassifier(TorchBinaryClassifier):
         labels = np.asarray(y)
         if maps.ndim != 3:
             raise ValueError(f"X must be maps of shape (n, n_pix, n_pix), got {maps.shape}")
+        check_finite_maps(maps)
         self.classes_ = np.unique(labels)
         if self.classes_.size != 2:
             raise ValueError(f"need exactly two classes, got {self.classes_.size}")
@@ -128,16 +138,58 @@ class CNNClassifier(TorchBinaryClassifier):
 
     @classmethod
     def load(cls, path: str | Path) -> CNNClassifier:
-        """Inverse of :meth:`save`; never runs code from the file (weights-only loading)."""
+        """Inverse of :meth:`save`; never runs code from the file (weights-only loading).
+
+        Raises:
+            ValueError: naming the file: not a classifier file, weights that do not fit the
+                recorded network or are not finite.
+        """
         blob = read_model_file(path, "classifier", ("state_dict", "scale", "config", "classes"))
-        cfg = LensingCNNConfig.from_dict(blob["config"])
-        obj = cls(config=cfg)
-        obj.module_ = MapClassifierModule(cfg)
-        obj.module_.load_state_dict(blob["state_dict"])
-        obj.module_.eval()
-        obj.mean_, obj.scale_ = 0.0, float(blob["scale"])
-        obj.classes_ = np.asarray(blob["classes"])
+        with model_file_errors(path, "classifier"):
+            cfg = LensingCNNConfig.from_dict(blob["config"])
+            obj = cls(config=cfg)
+            obj.module_ = MapClassifierModule(cfg)
+            obj.module_.load_state_dict(blob["state_dict"])
+            obj.module_.eval()
+            obj.mean_, obj.scale_ = 0.0, float(blob["scale"])
+            obj.classes_ = np.asarray(blob["classes"])
+        check_finite_weights(path, [blob["state_dict"]], obj.scale_)
         return obj
+
+
+def check_finite_maps(maps: NDArray[np.float32], source: str = "maps") -> None:
+    """Refuse maps ``(n, n_pix, n_pix)`` with a NaN or infinite pixel, naming the first one."""
+    finite = np.isfinite(maps)
+    if not finite.all():
+        i, r, c = (int(k) for k in np.argwhere(~finite)[0])
+        raise ValueError(f"{source}[{i}, {r}, {c}] = {maps[i, r, c]}; κ maps must be finite")
+
+
+@contextmanager
+def model_file_errors(path: str | Path, kind: str) -> Iterator[None]:
+    """Turn the errors of rebuilding a network from a model file's contents (a configuration the
+    network refuses, weights of other shapes) into one ValueError naming the file."""
+    try:
+        yield
+    except (RuntimeError, ValueError, TypeError, KeyError) as err:
+        reason = " ".join(str(err).split())[:300]
+        raise ValueError(f"model file {path}: not a usable cosmo {kind} ({reason})") from None
+
+
+def check_finite_weights(path: str | Path, states: list[dict[str, Any]], scale: float) -> None:
+    """Refuse a model whose weights or input scale are NaN or infinite (saved from a diverged
+    training, or damaged): its every prediction would be meaningless."""
+    if not (np.isfinite(scale) and scale > 0):
+        raise ValueError(f"model file {path}: input scale = {scale}; must be finite and > 0")
+    for k, state in enumerate(states):
+        for name, tensor in state.items():
+            if torch.is_tensor(tensor) and tensor.is_floating_point():
+                if not bool(torch.isfinite(tensor).all()):
+                    which = f"member {k} " if len(states) > 1 else ""
+                    raise ValueError(
+                        f"model file {path}: {which}weights {name} are not finite (a diverged "
+                        "training); retrain the model"
+                    )
 
 
 def read_model_file(path: str | Path, kind: str, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -146,9 +198,13 @@ def read_model_file(path: str | Path, kind: str, keys: tuple[str, ...]) -> dict[
     classifiers) holding ``keys``; a ValueError names the file otherwise."""
     blob = load_weights(path)
     found = blob.get("kind", "classifier")
+    if found not in ("classifier", "regressor"):
+        raise ValueError(f"model file {path}: holds a {found!r}, not a nulearn cosmo {kind}")
     if found != kind:
-        raise ValueError(f"{path}: holds an M_nu {found}, not a {kind}")
+        raise ValueError(f"model file {path}: holds an M_nu {found}, not a {kind}")
     missing = [k for k in keys if k not in blob]
     if missing:
-        raise ValueError(f"{path}: not a nulearn cosmo {kind} (missing {', '.join(missing)})")
+        raise ValueError(
+            f"model file {path}: not a nulearn cosmo {kind} (missing {', '.join(missing)})"
+        )
     return blob

@@ -19,9 +19,15 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import RegressorMixin
 from torch.nn import functional as F
 
-from nulearn.cosmo.models.classifier import read_model_file
+from nulearn.cosmo.models.classifier import (
+    check_finite_maps,
+    check_finite_weights,
+    model_file_errors,
+    read_model_file,
+)
 from nulearn.cosmo.models.network import LensingCNNConfig, MapModuleBase, map_inputs, map_loaders
 from nulearn.ml.estimator import TorchEstimator, predict_batches
+from nulearn.ml.progress import epoch_log
 from nulearn.ml.splits import shuffled_holdout
 from nulearn.ml.training import TrainerConfig
 from nulearn.ml.uncertainty import gaussian_mixture
@@ -93,6 +99,10 @@ class CNNRegressor(RegressorMixin, TorchEstimator):
             )
         if self.n_members < 1:
             raise ValueError(f"n_members = {self.n_members} must be >= 1")
+        check_finite_maps(maps)
+        if not np.isfinite(target).all():
+            i = int(np.argmax(~np.isfinite(target)))
+            raise ValueError(f"y[{i}] = {target[i]}; M_ν targets must be finite")
         cfg = self.config or LensingCNNConfig()
         tcfg = self.trainer or TrainerConfig(accelerator="cpu", max_epochs=20)
         n_val = max(1, round(self.validation_fraction * maps.shape[0]))
@@ -103,7 +113,9 @@ class CNNRegressor(RegressorMixin, TorchEstimator):
             # ensemble diversity: initialisation and batch order
             member = replace(tcfg, seed=tcfg.seed + k)
             loaders = map_loaders(maps, target, split, self.scale_, cfg.batch_size, member.seed)
-            module, _ = self._train(lambda: MapRegressorModule(cfg), *loaders, member)
+            label = f"member {k + 1}/{self.n_members}: " if self.n_members > 1 else ""
+            with epoch_log(label=label):
+                module, _ = self._train(lambda: MapRegressorModule(cfg), *loaders, member)
             self.members_.append(module)
         return self
 
@@ -143,14 +155,23 @@ class CNNRegressor(RegressorMixin, TorchEstimator):
 
     @classmethod
     def load(cls, path: str | Path) -> CNNRegressor:
-        """Inverse of :meth:`save`; never runs code from the file (weights-only loading)."""
+        """Inverse of :meth:`save`; never runs code from the file (weights-only loading).
+
+        Raises:
+            ValueError: naming the file: not a regressor file, weights that do not fit the
+                recorded network or are not finite.
+        """
         blob = read_model_file(path, "regressor", ("config", "scale", "members"))
-        cfg = LensingCNNConfig.from_dict(blob["config"])
-        obj = cls(config=cfg, n_members=len(blob["members"]))
-        obj.mean_, obj.scale_ = 0.0, float(blob["scale"])
-        obj.members_ = []
-        for state in blob["members"]:
-            module = MapRegressorModule(cfg)
-            module.load_state_dict(state)
-            obj.members_.append(module.eval())
+        with model_file_errors(path, "regressor"):
+            cfg = LensingCNNConfig.from_dict(blob["config"])
+            obj = cls(config=cfg, n_members=len(blob["members"]))
+            obj.mean_, obj.scale_ = 0.0, float(blob["scale"])
+            obj.members_ = []
+            for state in blob["members"]:
+                module = MapRegressorModule(cfg)
+                module.load_state_dict(state)
+                obj.members_.append(module.eval())
+        if not obj.members_:
+            raise ValueError(f"model file {path}: an M_nu regressor without members")
+        check_finite_weights(path, list(blob["members"]), obj.scale_)
         return obj

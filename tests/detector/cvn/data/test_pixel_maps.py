@@ -33,7 +33,7 @@ def test_list_events_is_class_ordered_and_limited(data_dir: Path) -> None:
 def test_list_events_rejects_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="not found"):
         list_events(tmp_path / "nowhere")
-    with pytest.raises(ValueError, match="per_class"):
+    with pytest.raises(ValueError, match="events per class = 0"):
         list_events(tmp_path, per_class=0)
 
 

@@ -89,7 +89,9 @@ def list_events(root: str | Path | None = None, per_class: int | None = None) ->
 
     Args:
         root: sample folder with ``numu/ nue/ nutau/ nc/`` (default :func:`default_data_dir`).
-        per_class: keep only the first this many events of each class (``None``: all).
+        per_class: keep only the first this many events of each class (``None``: all); a class
+            with fewer is refused, naming what each class holds, rather than silently trained on
+            fewer events than asked.
 
     Returns:
         ``[root/<class>/eventN, ...]``, numu first, then nue, nutau, nc.
@@ -98,39 +100,81 @@ def list_events(root: str | Path | None = None, per_class: int | None = None) ->
     if not base.is_dir():
         raise FileNotFoundError(f"DUNE CVN sample folder not found: {base}")
     if per_class is not None and per_class < 1:
-        raise ValueError(f"per_class must be >= 1, got {per_class}")
-    out: list[Path] = []
+        raise ValueError(f"events per class = {per_class}; allowed range [1, inf)")
+    by_class: dict[str, list[Path]] = {}
     for sub in FLAVOUR_SUBDIRS:
-        stems = sorted(
+        by_class[sub] = sorted(
             (p.with_suffix("") for p in (base / sub).glob("event*.gz")),
-            key=lambda p: int(p.name.removeprefix("event")),
+            key=_event_number,
         )
-        out.extend(stems[:per_class] if per_class is not None else stems)
-    if not out:
+    held = ", ".join(f"{sub} {len(stems)}" for sub, stems in by_class.items())
+    if not any(by_class.values()):
         raise FileNotFoundError(f"no event*.gz files under {base}/{{{','.join(FLAVOUR_SUBDIRS)}}}")
+    if per_class is not None and any(len(stems) < per_class for stems in by_class.values()):
+        raise ValueError(
+            f"events per class = {per_class}, but the sample {base} holds {held} events per "
+            f"class; ask for at most {min(len(s) for s in by_class.values())} (or all)"
+        )
+    out: list[Path] = []
+    for stems in by_class.values():
+        out.extend(stems[:per_class] if per_class is not None else stems)
     return out
 
 
+def _event_number(stem: Path) -> int:
+    number = stem.name.removeprefix("event")
+    if not number.isdigit():
+        raise ValueError(f"event file {stem}.gz: name is not event<N>.gz")
+    return int(number)
+
+
 def read_pixel_map(stem: str | Path) -> np.ndarray:
-    """One event's pixel map, ``uint8`` of shape ``(3, 500, 500)`` = (view U/V/Z, wire, tick)."""
-    raw = zlib.decompress(Path(f"{stem}.gz").read_bytes())
+    """One event's pixel map, ``uint8`` of shape ``(3, 500, 500)`` = (view U/V/Z, wire, tick).
+
+    Raises:
+        ValueError: naming the file, when it is empty, truncated or not zlib data, or holds
+            another number of pixels.
+    """
+    path = Path(f"{stem}.gz")
+    try:
+        raw = zlib.decompress(path.read_bytes())
+    except zlib.error as err:
+        raise ValueError(f"pixel map {path}: not a readable zlib-compressed map ({err})") from None
     if len(raw) != N_VIEWS * N_WIRES * N_TICKS:
         raise ValueError(
-            f"pixel map {stem}.gz holds {len(raw)} bytes, expected {N_VIEWS * N_WIRES * N_TICKS}"
+            f"pixel map {path} holds {len(raw)} bytes, expected {N_VIEWS * N_WIRES * N_TICKS}"
         )
     return np.frombuffer(raw, dtype=np.uint8).reshape(N_VIEWS, N_WIRES, N_TICKS)
 
 
 def read_truth(stem: str | Path) -> dict[str, Any]:
-    """One event's truth: flavour and interaction labels, energies (GeV), particle counts."""
-    lines = Path(f"{stem}.info").read_text().split()
+    """One event's truth: flavour and interaction labels, energies (GeV), particle counts.
+
+    Raises:
+        ValueError: naming the file and its line (1-based), when a number is missing or is not
+            a finite number, or the interaction code is outside [0, 15].
+    """
+    path = Path(f"{stem}.info")
+    if not path.is_file():
+        raise ValueError(f"event {stem}: no truth file {path}")
+    try:
+        lines = path.read_text().split()
+    except UnicodeDecodeError:
+        raise ValueError(f"truth file {path}: not text") from None
     if len(lines) <= max(_INFO_LINES.values()):
-        raise ValueError(f"{stem}.info has {len(lines)} lines, expected at least 12")
-    vals = {k: float(lines[i]) for k, i in _INFO_LINES.items()}
+        raise ValueError(f"truth file {path} has {len(lines)} lines, expected at least 12")
+    vals = {}
+    for k, i in _INFO_LINES.items():
+        try:
+            vals[k] = float(lines[i])
+        except ValueError:
+            vals[k] = float("nan")
+        if not np.isfinite(vals[k]):
+            raise ValueError(f"truth file {path} line {i + 1} ({k}) = {lines[i]!r}; not a number")
     code = int(vals["interaction_code"])
     flavour = code // 4
     if not 0 <= flavour < len(FLAVOUR_NAMES):
-        raise ValueError(f"interaction code {code} in {stem}.info outside [0, 15]")
+        raise ValueError(f"truth file {path} line 1: interaction code {code} outside [0, 15]")
     truth: dict[str, Any] = {
         "event": Path(stem).parent.name + "/" + Path(stem).name,
         "flavour": flavour,
@@ -291,6 +335,7 @@ def load_cvn_sample(
     config: PixelMapConfig | None = None,
     full_resolution_fn: Callable[[np.ndarray], np.ndarray] | None = None,
     batch_size: int = 64,
+    progress: Callable[[int], None] | None = None,
 ) -> CVNSample:
     """Read the sample, reduce each pixel map by ``config`` and keep it as ``uint8``.
 
@@ -303,6 +348,7 @@ def load_cvn_sample(
         full_resolution_fn: optional map ``(batch, 3, 500, 500) uint8 -> (batch, k)`` applied to the
             full-resolution maps before reduction (e.g. :func:`nulearn.detector.cvn.data.features.hand_features`).
         batch_size: events decompressed at once.
+        progress: called with the number of events read after each batch.
     """
     cfg = config or PixelMapConfig()
     stems = list_events(root, per_class)
@@ -310,7 +356,12 @@ def load_cvn_sample(
     folder_flavour = np.array([FLAVOUR_SUBDIRS.index(s.parent.name) for s in stems])
     bad = np.nonzero(folder_flavour != truth["flavour"].to_numpy())[0]
     if bad.size:
-        raise ValueError(f"event {stems[bad[0]]}: interaction code disagrees with its folder")
+        i = int(bad[0])
+        raise ValueError(
+            f"truth file {stems[i]}.info line 1: interaction code "
+            f"{truth['interaction_code'].iloc[i]} is flavour {truth['flavour_name'].iloc[i]}, "
+            f"but the event is in the {stems[i].parent.name}/ folder"
+        )
     maps = np.empty((len(stems), *cfg.shape), dtype=np.uint8)
     extras: list[np.ndarray] = []
     for lo in range(0, len(stems), batch_size):
@@ -318,6 +369,8 @@ def load_cvn_sample(
         maps[lo : lo + len(full)] = downsample_pixel_maps(full, cfg)
         if full_resolution_fn is not None:
             extras.append(np.asarray(full_resolution_fn(full)))
+        if progress is not None:
+            progress(len(full))
     extra = np.concatenate(extras) if extras else None
     return CVNSample(pixel_maps=maps, truth=truth, extra=extra, config=cfg)
 

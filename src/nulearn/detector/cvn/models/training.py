@@ -7,6 +7,7 @@ stratified validation split drives early stopping (:func:`nulearn.ml.training.fi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -20,6 +21,7 @@ from nulearn.detector.cvn.models.baseline import BaselineConfig, make_baseline
 from nulearn.detector.cvn.models.network import CVNConfig, CVNLightningModule, MultiViewCNN
 from nulearn.ml.estimator import TorchEstimator
 from nulearn.ml.loaders import holdout_loaders
+from nulearn.ml.progress import epoch_log
 from nulearn.ml.splits import stratified_folds, stratified_holdout
 from nulearn.ml.training import TrainerConfig, best_weights, train_module
 
@@ -220,6 +222,7 @@ def cross_validate(
     baseline_config: BaselineConfig | None = None,
     baseline_features: np.ndarray | None = None,
     seed: int = 0,
+    log: Callable[[str], None] | None = None,
 ) -> CrossValidationResult:
     """Stratified k-fold comparison of the CNN and the feature baseline.
 
@@ -232,6 +235,8 @@ def cross_validate(
         baseline_config: boosted-tree settings.
         baseline_features: ``(n_events, n_features)``; default ``sample.extra``.
         seed: seeds folds, splits and initialisations.
+        log: receives one line per finished fold (its accuracies); the epochs of each fold's
+            CNN go to :func:`nulearn.ml.progress.epoch_log`, labelled ``"fold f/k: "``.
     """
     import time
 
@@ -253,15 +258,17 @@ def cross_validate(
         tr, te = split.train, split.val
         fold[te] = f
         t0 = time.perf_counter()
-        model = train_cnn(
-            sample.pixel_maps[tr],
-            y[tr],
-            sample.interaction[tr],
-            config=cnn_config,
-            trainer=trainer,
-            augmentation=augmentation,
-            seed=seed + f,
-        )
+        label = f"fold {f + 1}/{n_folds}: "
+        with epoch_log(label=label):
+            model = train_cnn(
+                sample.pixel_maps[tr],
+                y[tr],
+                sample.interaction[tr],
+                config=cnn_config,
+                trainer=trainer,
+                augmentation=augmentation,
+                seed=seed + f,
+            )
         res.train_seconds.append(time.perf_counter() - t0)
         res.epochs.append(model.epochs_run)
         cnn_p[te], cnn_i[te] = predict_proba(model, sample.pixel_maps[te])
@@ -270,4 +277,11 @@ def cross_validate(
         proba = np.zeros((len(te), 4))
         proba[:, bdt.classes_] = bdt.predict_proba(feats[te])
         base_p[te] = proba
+        if log is not None:
+            cnn_acc = float((cnn_p[te].argmax(1) == y[te]).mean())
+            bdt_acc = float((proba.argmax(1) == y[te]).mean())
+            log(
+                f"{label}CNN accuracy {cnn_acc:.3f} ({model.epochs_run} epochs, "
+                f"{res.train_seconds[-1]:.0f} s), BDT accuracy {bdt_acc:.3f}"
+            )
     return res

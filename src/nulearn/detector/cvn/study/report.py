@@ -35,6 +35,7 @@ from nulearn.ml.figures import (
     reliability_diagram,
     roc_figure,
 )
+from nulearn.ml.io import check_output
 from nulearn.ml.report import Report, pyplot
 from nulearn.ml.uncertainty import confidence_ece, top_label
 
@@ -212,12 +213,20 @@ def explanation_report(
 
 
 def write_evaluation(run_dir: str | Path, out_dir: str | Path, mc_samples: int = 10) -> Path:
-    """Write the evaluation report of the run folder ``run_dir`` to ``out_dir``; returns its path."""
+    """Write the evaluation report of the run folder ``run_dir`` to ``out_dir``; returns its path.
+    The report folder is checked before the run is read."""
+    check_output(out_dir, directory=True, what="--out (report folder)")
+    if mc_samples < 1:
+        raise ValueError(f"MC-dropout passes = {mc_samples}; allowed range [1, inf)")
     return evaluation_report(load_run(run_dir), mc_samples=mc_samples).write(out_dir)
 
 
 def write_explanation(
     run_dir: str | Path, out_dir: str | Path, per_class: int = 1, tsne: bool = True
 ) -> Path:
-    """Write the interpretation report of the run folder ``run_dir`` to ``out_dir``."""
+    """Write the interpretation report of the run folder ``run_dir`` to ``out_dir``. The report
+    folder is checked before the run is read."""
+    check_output(out_dir, directory=True, what="--out (report folder)")
+    if per_class < 1:
+        raise ValueError(f"events per class = {per_class}; allowed range [1, inf)")
     return explanation_report(load_run(run_dir), per_class=per_class, tsne=tsne).write(out_dir)

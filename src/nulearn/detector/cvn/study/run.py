@@ -15,6 +15,7 @@ A run folder holds everything later commands need, so ``evaluate`` and ``explain
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,15 +27,23 @@ import yaml
 
 from nulearn.detector.cvn.data.augmentation import AugmentationConfig
 from nulearn.detector.cvn.data.features import hand_features
-from nulearn.detector.cvn.data.pixel_maps import PixelMapConfig, load_cvn_sample
+from nulearn.detector.cvn.data.pixel_maps import (
+    FLAVOUR_SUBDIRS,
+    CVNSample,
+    PixelMapConfig,
+    list_events,
+    load_cvn_sample,
+)
 from nulearn.detector.cvn.models.baseline import BaselineConfig
 from nulearn.detector.cvn.models.network import CVNConfig, MultiViewCNN
 from nulearn.detector.cvn.models.training import cross_validate, train_cnn
 from nulearn.ml.config import YAMLConfig
+from nulearn.ml.io import atomic_output, check_input_file, check_output, load_npz, read_yaml
+from nulearn.ml.progress import Progress, epoch_log, no_progress
 from nulearn.ml.splits import stratified_folds
 from nulearn.ml.training import TrainerConfig, load_weights
 
-__all__ = ["CVNRun", "CVNSettings", "load_run", "run_study"]
+__all__ = ["CVNRun", "CVNSettings", "check_run_folder", "load_run", "run_study"]
 
 
 @dataclass(frozen=True)
@@ -139,37 +148,91 @@ class CVNRun:
         )
 
 
-def run_study(settings: CVNSettings, out_dir: str | Path | None = None) -> CVNRun:
+def run_study(
+    settings: CVNSettings,
+    out_dir: str | Path | None = None,
+    progress: Progress = no_progress,
+    log: Callable[[str], None] | None = None,
+) -> CVNRun:
     """Load the sample, optionally tune, cross-validate CNN vs baseline, train the ensemble, save.
+
+    The run folder is checked before any work (:func:`check_run_folder`) and written as a whole
+    at the end (a temporary folder renamed into place), so a failed or interrupted study leaves
+    no partial run. Training epochs are reported to :func:`nulearn.ml.progress.epoch_log`, labelled
+    by stage (``"fold 2/5: "``).
 
     Args:
         settings: the study.
         out_dir: run folder to write (``None``: keep in memory only).
+        progress: bar of the events read.
+        log: receives one line per finished stage (fold, ensemble member).
     """
+    out = None if out_dir is None else check_run_folder(out_dir)
     t0 = time.perf_counter()
+    stems = list_events(settings.data_dir, settings.per_class)
+    # the folder is the class (load_cvn_sample checks each event's truth against it)
+    counts = {sub: sum(s.parent.name == sub for s in stems) for sub in FLAVOUR_SUBDIRS}
+    if min(counts.values()) < settings.n_folds:
+        held = ", ".join(f"{sub} {c}" for sub, c in counts.items())
+        raise ValueError(
+            f"folds = {settings.n_folds}, but the sample holds {held} events per class; every "
+            "class needs at least one event per fold"
+        )
     sample = load_cvn_sample(
-        settings.data_dir, settings.per_class, settings.pixels, full_resolution_fn=hand_features
+        settings.data_dir,
+        settings.per_class,
+        settings.pixels,
+        full_resolution_fn=hand_features,
+        progress=progress("reading events", len(stems)),
     )
     t_load = time.perf_counter() - t0
     if settings.num_threads is not None:
         torch.set_num_threads(settings.num_threads)
+    if out is None:
+        return _study(settings, sample, t_load, Path("."), log)
+    with atomic_output(out, directory=True) as tmp:
+        run = _study(settings, sample, t_load, tmp, log)
+        _save(run, tmp)
+    return run
+
+
+def check_run_folder(out_dir: str | Path) -> Path:
+    """Refuse, before any work, a run folder that cannot be written, or an existing folder that is
+    not a CVN run: writing a run replaces the whole folder."""
+    out = check_output(out_dir, directory=True, what="--out (run folder)")
+    if out.is_dir() and any(out.iterdir()) and not (out / "settings.yaml").is_file():
+        raise ValueError(
+            f"cannot write {out}: it is a folder with other files, not a CVN run folder (no "
+            "settings.yaml), and a run replaces the whole folder; choose a new --out"
+        )
+    return out
+
+
+def _study(
+    settings: CVNSettings,
+    sample: CVNSample,
+    t_load: float,
+    directory: Path,
+    log: Callable[[str], None] | None,
+) -> CVNRun:
+    """Tune (into ``directory``), cross-validate and train the ensemble on a loaded sample."""
     # the same folds as cross_validate's: fold 0's training events tune and train the ensemble
     tr0 = stratified_folds(sample.flavour, settings.n_folds, settings.seed)[0].train
     cnn_cfg = settings.cnn
     if settings.tune_trials > 0:
         from nulearn.detector.cvn.models.tuning import tune_cnn
 
-        directory = Path(out_dir) if out_dir is not None else Path(".")
-        cnn_cfg, _ = tune_cnn(
-            sample.pixel_maps[tr0],
-            sample.flavour[tr0],
-            sample.interaction[tr0],
-            settings.tune_trials,
-            base=cnn_cfg,
-            trainer=settings.trainer(),
-            directory=directory,
-            seed=settings.seed,
-        )
+        with epoch_log(label="tuning: "):
+            cnn_cfg, _ = tune_cnn(
+                sample.pixel_maps[tr0],
+                sample.flavour[tr0],
+                sample.interaction[tr0],
+                settings.tune_trials,
+                base=cnn_cfg,
+                trainer=settings.trainer(),
+                directory=directory,
+                seed=settings.seed,
+            )
         settings = replace(settings, cnn=cnn_cfg)
     t1 = time.perf_counter()
     res = cross_validate(
@@ -180,20 +243,25 @@ def run_study(settings: CVNSettings, out_dir: str | Path | None = None) -> CVNRu
         settings.augmentation,
         settings.baseline,
         seed=settings.seed,
+        log=log,
     )
     ensemble = [res.models[0]]
     for m in range(settings.ensemble_members):
-        ensemble.append(
-            train_cnn(
-                sample.pixel_maps[tr0],
-                sample.flavour[tr0],
-                sample.interaction[tr0],
-                cnn_cfg,
-                settings.trainer(),
-                settings.augmentation,
-                seed=settings.seed + 1000 * (m + 1),
+        label = f"ensemble member {m + 1}/{settings.ensemble_members}: "
+        with epoch_log(label=label):
+            ensemble.append(
+                train_cnn(
+                    sample.pixel_maps[tr0],
+                    sample.flavour[tr0],
+                    sample.interaction[tr0],
+                    cnn_cfg,
+                    settings.trainer(),
+                    settings.augmentation,
+                    seed=settings.seed + 1000 * (m + 1),
+                )
             )
-        )
+        if log is not None:
+            log(f"{label}trained ({ensemble[-1].epochs_run} epochs)")
     t_train = time.perf_counter() - t1
     preds = sample.truth.copy()
     preds["fold"] = res.fold
@@ -214,10 +282,7 @@ def run_study(settings: CVNSettings, out_dir: str | Path | None = None) -> CVNRu
         "cnn_fold_accuracy": [float(a) for a in acc["cnn"]],
         "baseline_fold_accuracy": [float(a) for a in acc["baseline"]],
     }
-    run = CVNRun(settings, sample.pixel_maps, preds, res.models, ensemble, summary)
-    if out_dir is not None:
-        _save(run, Path(out_dir))
-    return run
+    return CVNRun(settings, sample.pixel_maps, preds, res.models, ensemble, summary)
 
 
 def _save(run: CVNRun, out: Path) -> None:
@@ -234,22 +299,51 @@ def _save(run: CVNRun, out: Path) -> None:
 
 def _load_model(path: Path, cfg: CVNConfig) -> MultiViewCNN:
     model = MultiViewCNN(cfg)
-    model.load_state_dict(load_weights(path))
+    state = load_weights(path)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, KeyError) as err:
+        reason = " ".join(str(err).split())[:200]
+        raise ValueError(
+            f"model file {path}: weights do not fit the network of settings.yaml ({reason})"
+        ) from None
+    for name, tensor in state.items():
+        if (
+            torch.is_tensor(tensor)
+            and tensor.is_floating_point()
+            and not torch.isfinite(tensor).all()
+        ):
+            raise ValueError(f"model file {path}: weights {name} are not finite; retrain the run")
     return model.eval()
 
 
 def load_run(run_dir: str | Path) -> CVNRun:
-    """Read a run folder written by :func:`run_study`."""
+    """Read a run folder written by :func:`run_study`; a missing, unreadable or inconsistent file
+    is one error naming it."""
     d = Path(run_dir)
     if not (d / "settings.yaml").is_file():
         raise FileNotFoundError(
             f"{d} is not a CVN run folder (no settings.yaml); run `nulearn detector cvn train` first"
         )
-    settings = CVNSettings.from_yaml((d / "settings.yaml").read_text())
-    summary = yaml.safe_load((d / "summary.yaml").read_text())
-    with np.load(d / "pixel_maps.npz") as z:
-        maps = z["pixel_maps"]
-    preds = pd.read_parquet(d / "predictions.parquet")
+    settings = CVNSettings.from_yaml(d / "settings.yaml")
+    summary = read_yaml(d / "summary.yaml", what="run summary")
+    maps = load_npz(d / "pixel_maps.npz", ("pixel_maps",), what="run pixel maps")["pixel_maps"]
+    predictions = check_input_file(d / "predictions.parquet", what="run predictions")
+    try:
+        preds = pd.read_parquet(predictions)
+    except Exception as err:  # pyarrow raises its own ArrowInvalid, OSError, ...
+        raise ValueError(
+            f"run predictions {predictions}: not a readable Parquet file ({err})"
+        ) from None
+    expected = [f"{k}_p{c}" for k in ("cnn", "cnn_int", "bdt") for c in range(4)]
+    missing = [c for c in ("flavour", "fold", *expected) if c not in preds.columns]
+    if missing:
+        raise ValueError(f"run predictions {predictions}: lacks columns {missing}")
+    if maps.dtype != np.uint8 or maps.ndim != 4 or len(maps) != len(preds):
+        raise ValueError(
+            f"run pixel maps {d / 'pixel_maps.npz'}: {maps.dtype} {maps.shape} for "
+            f"{len(preds)} events in predictions.parquet; expected uint8 (n, 3, W, T)"
+        )
     models = [
         _load_model(d / "models" / f"fold{k}.pt", settings.cnn) for k in range(settings.n_folds)
     ]

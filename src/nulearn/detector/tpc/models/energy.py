@@ -34,6 +34,7 @@ from nulearn.detector.tpc.models.training import (
 )
 from nulearn.detector.tpc.physics.config import TPCConfig
 from nulearn.ml.estimator import predict_batches
+from nulearn.ml.progress import epoch_log
 
 __all__ = ["ARCHITECTURES", "EnergyModule", "WaveformEnergyRegressor"]
 
@@ -126,11 +127,13 @@ class WaveformEnergyRegressor(RegressorMixin, WaveformEstimator):
         self.members_: list[EnergyModule] = []
         for i in range(self.n_members):
             loaders = image_loaders(x, target, self.batch_size, self.val_fraction, self.seed + i)
-            module, _ = self._train(
-                lambda: self._module(template, kappa, offset),
-                *loaders,
-                self._trainer_config(self.seed + i, gradient_clip_val=5.0),
-            )
+            label = f"member {i + 1}/{self.n_members}: " if self.n_members > 1 else ""
+            with epoch_log(label=label):
+                module, _ = self._train(
+                    lambda: self._module(template, kappa, offset),
+                    *loaders,
+                    self._trainer_config(self.seed + i, gradient_clip_val=5.0),
+                )
             self.members_.append(module)
         return self
 

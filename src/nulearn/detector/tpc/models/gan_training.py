@@ -14,6 +14,7 @@ generator's state dict and the hyperparameters as plain data) and read back with
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -29,15 +30,25 @@ from nulearn.detector.tpc.models.gan_networks import Constrainer, Critic, Genera
 from nulearn.detector.tpc.models.training import image_loaders
 from nulearn.detector.tpc.physics.config import TPCConfig
 from nulearn.ml.loaders import array_loader
-from nulearn.ml.training import TrainerConfig, fit, load_weights, make_trainer, seed_everything
+from nulearn.ml.progress import epoch_log
+from nulearn.ml.training import (
+    TrainerConfig,
+    check_converged,
+    fit,
+    load_weights,
+    make_trainer,
+    seed_everything,
+)
 
 __all__ = [
+    "LEGACY_ENERGY_RANGE_KEV",
     "WGANGP",
     "load_generator",
     "save_generator",
     "side_matched_latent",
     "train_constrainer",
     "train_wgan",
+    "training_energy_range",
     "warm_start",
 ]
 
@@ -55,19 +66,20 @@ def train_constrainer(
     train, val = image_loaders(images, labels, 32, 0.15, seed)
     seed_everything(seed)
     module = Constrainer(template, n_channels=images.shape[1])
-    fit(
-        module,
-        train,
-        val,
-        TrainerConfig(
-            max_epochs=max_epochs,
-            patience=max_epochs,
-            accelerator="cpu",
-            devices=1,
-            seed=seed,
-            num_threads=num_threads,
-        ),
-    )
+    with epoch_log(label="constrainer: "):
+        fit(
+            module,
+            train,
+            val,
+            TrainerConfig(
+                max_epochs=max_epochs,
+                patience=max_epochs,
+                accelerator="cpu",
+                devices=1,
+                seed=seed,
+                num_threads=num_threads,
+            ),
+        )
     module.eval()
     module.requires_grad_(False)
     return module
@@ -125,6 +137,8 @@ class WGANGP(L.LightningModule):
         )
         self.critic = Critic(width, n_channels, n_time)
         self.constrainer = constrainer
+        #: lowest and highest training energy in keV (set by :func:`train_wgan`)
+        self.energy_range_kev: tuple[float, float] | None = None
 
     def forward(self, labels: torch.Tensor) -> torch.Tensor:
         """Generated images in 1000 e for labels (batch, 3), shape (batch, n_channels, n_time)."""
@@ -302,35 +316,75 @@ def train_wgan(
         num_threads=num_threads,
         deterministic=False,
     )
-    make_trainer(trainer_config).fit(module, train_dataloaders=loader)
+    with epoch_log(label="WGAN-GP: "), warnings.catch_warnings():
+        # the constrainer is frozen in eval mode on purpose (its labels must not drift)
+        warnings.filterwarnings("ignore", message=r".*module\(s\) in eval mode.*")
+        trainer = make_trainer(trainer_config)
+        trainer.fit(module, train_dataloaders=loader)
+    check_converged(trainer, trainer_config.monitor)
+    module.energy_range_kev = training_energy_range(labels)
     return module
+
+
+#: Energies of the generators saved before the training range was recorded: nulearn trained every
+#: one of them on single-site events uniform in 0.5-3.5 MeV.
+LEGACY_ENERGY_RANGE_KEV: tuple[float, float] = (500.0, 3500.0)
+
+
+def training_energy_range(labels: NDArray[np.floating]) -> tuple[float, float]:
+    """Lowest and highest energy in keV among training labels (n, 3) (energy label × 3 MeV)."""
+    energy = 3000.0 * np.asarray(labels, dtype=np.float64)[:, 2]
+    return float(energy.min()), float(energy.max())
 
 
 def save_generator(module: WGANGP, path: str | Path) -> None:
     """Write the generator of a trained :class:`WGANGP` as a weights-only PyTorch file: its
-    state dict and the module's hyperparameters (plain numbers, lists and dicts)."""
-    torch.save(
-        {
-            "kind": "wgan-gp generator",
-            "hyperparameters": dict(module.hparams),
-            "generator": module.generator.state_dict(),
-        },
-        path,
-    )
+    state dict, the module's hyperparameters (plain numbers, lists and dicts) and the energy range
+    of its training events (``energy_range_kev``), which :func:`load_generator` restores so that
+    generation outside it can be refused. Written to a temporary file renamed into place."""
+    from nulearn.ml.io import atomic_output
+
+    blob: dict[str, Any] = {
+        "kind": "wgan-gp generator",
+        "hyperparameters": dict(module.hparams),
+        "generator": module.generator.state_dict(),
+    }
+    if module.energy_range_kev is not None:
+        blob["energy_range_kev"] = [float(e) for e in module.energy_range_kev]
+    with atomic_output(path) as tmp:
+        torch.save(blob, tmp)
 
 
 def load_generator(path: str | Path) -> WGANGP:
     """A :class:`WGANGP` (without critic training state or constrainer) whose generator is read
-    from a file of :func:`save_generator`; never runs code from the file.
+    from a file of :func:`save_generator`; never runs code from the file. Its
+    ``energy_range_kev`` is the recorded training range (:data:`LEGACY_ENERGY_RANGE_KEV` for files
+    that predate the record).
 
     Raises:
-        ValueError: naming the file, when it is not such a file.
+        ValueError: naming the file, when it is not such a file, its hyperparameters or weights do
+            not build the generator, or a weight is not finite.
     """
     blob = load_weights(path)
     if blob.get("kind") != "wgan-gp generator" or "generator" not in blob:
         raise ValueError(
             f"{path}: not a WGAN-GP generator file written by `nulearn detector tpc train`"
         )
-    module = WGANGP(None, **blob["hyperparameters"])
-    module.generator.load_state_dict(blob["generator"])
+    try:
+        module = WGANGP(None, **dict(blob.get("hyperparameters", {})))
+        module.generator.load_state_dict(blob["generator"])
+        lo, hi = (float(e) for e in blob.get("energy_range_kev", LEGACY_ENERGY_RANGE_KEV))
+    except (TypeError, ValueError, RuntimeError, KeyError) as err:
+        reason = " ".join(str(err).split())[:200]
+        raise ValueError(f"{path}: not a usable WGAN-GP generator ({reason})") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo <= hi):
+        raise ValueError(f"{path}: recorded training energy range [{lo}, {hi}] keV is not valid")
+    for name, tensor in blob["generator"].items():
+        if (
+            torch.is_tensor(tensor)
+            and tensor.is_floating_point()
+            and not torch.isfinite(tensor).all()
+        ):
+            raise ValueError(f"{path}: generator weights {name} are not finite; retrain it")
+    module.energy_range_kev = (lo, hi)
     return module.eval()

@@ -26,6 +26,7 @@ about 0.5 % at 2615 keV, so that the charge reconstruction is noise limited as i
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 from nulearn.ml.config import YAMLConfig
@@ -99,11 +100,14 @@ class TPCConfig(YAMLConfig):
             if f.name not in ("gain_seed", "gain_spread", "trigger_sample")
         ]
         for name in positive:
+            value = getattr(self, name)
+            if not math.isfinite(value):
+                raise ValueError(f"{name} = {value}; must be a finite number")
             if name.startswith("noise_") or name == "fano_effective":
-                if getattr(self, name) < 0:
-                    raise ValueError(f"{name} = {getattr(self, name)} must be >= 0")
-            elif getattr(self, name) <= 0:
-                raise ValueError(f"{name} = {getattr(self, name)} must be > 0")
+                if value < 0:
+                    raise ValueError(f"{name} = {value} must be >= 0")
+            elif value <= 0:
+                raise ValueError(f"{name} = {value} must be > 0")
         if not 0 <= self.gain_spread < 0.5:
             raise ValueError(f"gain_spread = {self.gain_spread} must lie in [0, 0.5)")
         if not 0 <= self.trigger_sample < self.n_samples:

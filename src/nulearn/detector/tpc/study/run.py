@@ -6,6 +6,8 @@ the report draws). Sizes are arguments: tiny in tests, as large as affordable in
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +37,9 @@ from nulearn.detector.tpc.physics.deposits import (
 )
 from nulearn.detector.tpc.physics.reconstruction import energy_resolution
 from nulearn.detector.tpc.physics.simulator import simulate
+from nulearn.ml.io import check_output
 from nulearn.ml.metrics import AUCComparison, Curve, compare_aucs
+from nulearn.ml.progress import epoch_log
 
 __all__ = [
     "STUDIES",
@@ -245,9 +249,14 @@ def _line_training_pitfall(
         ("structured", "lines only"),
     ):
         x, y = sets[spectrum]
-        net = WaveformEnergyRegressor(
-            n_members=1, max_epochs=epochs, seed=seed, num_threads=num_threads, architecture=arch
-        ).fit(x, y)
+        with epoch_log(label=f"pitfall {arch} CNN, {spectrum}: "):
+            net = WaveformEnergyRegressor(
+                n_members=1,
+                max_epochs=epochs,
+                seed=seed,
+                num_threads=num_threads,
+                architecture=arch,
+            ).fit(x, y)
         predictions[(arch, spectrum)] = (
             net.predict(test.tl.images),
             net.predict(test.qbb.images),
@@ -468,12 +477,16 @@ def run_studies(
     num_threads: int = 1,
     pitfall_epochs: int | None = None,
     warm_start_steps: int = 1000,
+    log: Callable[[str], None] | None = None,
 ) -> StudyResults:
     """Run the chosen :data:`STUDIES` and write their report (and, for ``"gan"``, the generator
-    as ``gan.pt``, a weights-only file) to ``out_dir``.
+    as ``gan.pt``, a weights-only file with its training energy range) to ``out_dir``.
 
     The energy study trains ``n_members`` networks of ``max_epochs`` epochs; the generator trains
-    its constrainer for half as many epochs.
+    its constrainer for half as many epochs. The report folder is checked before any work and
+    every file is written through a temporary file renamed into place. ``log`` receives one line
+    as each study starts and ends; training epochs go to :func:`nulearn.ml.progress.epoch_log`,
+    labelled by study.
     """
     import torch
 
@@ -483,37 +496,60 @@ def run_studies(
     unknown = sorted(set(studies) - set(STUDIES))
     if unknown:
         raise ValueError(f"unknown TPC studies {unknown}; allowed: {', '.join(STUDIES)}")
+    out = check_output(out_dir, directory=True, what="--out (report folder)")
+    for name, value, lo in (
+        ("training events", n_train, 8),
+        ("test events", n_test, 8),
+        ("epochs", max_epochs, 1),
+        ("ensemble members", n_members, 1),
+        ("pitfall epochs", 1 if pitfall_epochs is None else pitfall_epochs, 1),
+        ("warm-start steps", warm_start_steps, 0),
+    ):
+        if value < lo:
+            raise ValueError(f"{name} = {value}; allowed range [{lo}, inf)")
     torch.set_num_threads(num_threads)
     cfg = config or TPCConfig()
-    out = Path(out_dir)
     res = StudyResults()
+    say = log or (lambda line: None)
+    t0 = time.perf_counter()
     if "energy" in studies:
-        res.energy = energy_study(
-            n_train,
-            n_test,
-            cfg,
-            seed,
-            max_epochs,
-            n_members,
-            num_threads,
-            pitfall_epochs=pitfall_epochs,
-        )
+        say(f"energy study: simulating {n_train} training and 3 x {n_test} test events")
+        with epoch_log(label="energy: "):
+            res.energy = energy_study(
+                n_train,
+                n_test,
+                cfg,
+                seed,
+                max_epochs,
+                n_members,
+                num_threads,
+                pitfall_epochs=pitfall_epochs,
+            )
+        say(f"energy study done ({time.perf_counter() - t0:.0f} s)")
     if "sites" in studies:
-        res.discrimination = discrimination_study(
-            n_train, n_test, cfg, seed, max_epochs, num_threads
-        )
+        say(f"site study: simulating {n_train} training and {n_test} test events")
+        with epoch_log(label="sites: "):
+            res.discrimination = discrimination_study(
+                n_train, n_test, cfg, seed, max_epochs, num_threads
+            )
+        say(f"site study done ({time.perf_counter() - t0:.0f} s)")
     if "gan" in studies:
-        res.generation = generation_study(
-            n_train,
-            n_test,
-            cfg,
-            seed,
-            max_epochs,
-            max(1, max_epochs // 2),
-            num_threads,
-            warm_start_steps=warm_start_steps,
-        )
+        say(f"generator study: simulating {n_train} training and {n_test} test events")
+        with epoch_log(label="gan: "):
+            res.generation = generation_study(
+                n_train,
+                n_test,
+                cfg,
+                seed,
+                max_epochs,
+                max(1, max_epochs // 2),
+                num_threads,
+                warm_start_steps=warm_start_steps,
+            )
+        say(f"generator study done ({time.perf_counter() - t0:.0f} s)")
+    report = tpc_report(res.energy, res.discrimination, res.generation)
+    if res.generation is not None:
         out.mkdir(parents=True, exist_ok=True)
         save_generator(res.generation.model, out / "gan.pt")
-    res.report = tpc_report(res.energy, res.discrimination, res.generation).write(out)
+    res.report = report.write(out)
     return res
