@@ -15,7 +15,7 @@ transport step, the fraction of the run spent flagging when called every ``--eve
 the largest call frequency that keeps flagging under 1 % of the run. The code's flags are
 checked against the Python model on the final state (they must agree exactly).
 
-Usage: ``python benchmarks/bench_insitu.py [--smoke] [--cells 1024] [--every 100]
+Usage: ``python benchmarks/flavor/bench_insitu.py [--smoke] [--cells 1024] [--every 100]
 [--workdir DIR]`` (trained models in ``--workdir`` are reused).
 """
 
@@ -35,7 +35,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_deploy import _train  # the benchmarks' shared training helper
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "insitu"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "insitu"
 
 
 def _parse_timing(line: str) -> dict[str, float]:
