@@ -45,3 +45,9 @@ def growth_cmd(
         f"{1e3 * res.seconds / max(len(frame), 1):.2f} ms/cell); unstable fraction {unstable.mean():.4f}, "
         f"median growth rate {median:.4g} sqrt(2) G_F n_nue"
     )
+    if "growth_converged" in frame.columns and not frame["growth_converged"].all():
+        n_open = int((~frame["growth_converged"].astype(bool)).sum())
+        typer.echo(
+            f"  {n_open:,} cells did not converge under refinement (growth_converged = False): "
+            "their rates are unreliable, typically crossings shallower than 1e-7"
+        )
