@@ -63,7 +63,10 @@ def test_flag_snapshot(tmp_path: Path) -> None:
     assert "flagged 4,096 cells" in out and "0 invalid" in out
     unstable = _number(r"unstable \(([\d.]+)%\)", out)
     assert 5.0 < unstable < 95.0  # the synthetic snapshot holds stable and unstable regions
-    assert _number(r"analytic maxent test on [\d,]+ cells inside the training domain: ([\d.]+)", out) > 0.8
+    assert (
+        _number(r"analytic maxent test on [\d,]+ cells inside the training domain: ([\d.]+)", out)
+        > 0.8
+    )
     assert (tmp_path / "out" / "flags.h5").is_file()
 
 

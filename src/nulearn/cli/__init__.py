@@ -85,9 +85,44 @@ def _show_warning(
     print(f"nulearn: warning: {_one_line(message)}", file=sys.stderr)
 
 
+def _close_bars() -> None:
+    """Close the progress bars still open, so that the error line is the last line on stderr
+    (an unclosed tqdm bar would redraw itself at interpreter exit, after the error)."""
+    tqdm_module = sys.modules.get("tqdm")
+    if tqdm_module is None:
+        return
+    for bar in list(getattr(tqdm_module.tqdm, "_instances", ())):
+        bar.close()
+
+
+def _interrupted(err: BaseException) -> bool:
+    """Whether ``err`` is a Ctrl-C in disguise: an interrupt inside compiled (numba) code
+    surfaces as a ``SystemError`` whose context is the ``KeyboardInterrupt``."""
+    seen: BaseException | None = err
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _fail(message: object, status: int = 2) -> NoReturn:
+    _close_bars()
     print(f"nulearn: error: {_one_line(message)}", file=sys.stderr)
     sys.exit(status)
+
+
+def _run(argv: list[str] | None) -> None:
+    """Run the command line without typer's standalone wrapper: that wrapper turns Ctrl-C into a
+    bare exit status (0 when not standalone, losing the resume hint a command attaches), so the
+    interrupt reaches :func:`main` as raised."""
+    command = typer.main.get_command(app)
+    command._main_shell_completion({}, "nulearn", None)  # type: ignore[attr-defined]
+    args = sys.argv[1:] if argv is None else list(argv)
+    with command.make_context("nulearn", args) as ctx:
+        command.invoke(ctx)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -104,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     if not debug:
         warnings.showwarning = _show_warning
     try:
-        app(args=argv, prog_name="nulearn", standalone_mode=False)
+        _run(argv)
     except _EXITS as done:
         sys.exit(getattr(done, "exit_code", 0))
     except _USAGE_ERRORS as err:
@@ -130,6 +165,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as err:
         if debug:
             raise
+        if _interrupted(err):
+            _fail("interrupted", 130)
         _fail(
             f"internal error ({type(err).__name__}: {err}); this is a bug in nulearn, please report "
             "it with the command line (NULEARN_DEBUG=1 shows the traceback)",
