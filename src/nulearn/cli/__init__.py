@@ -140,6 +140,10 @@ def main(argv: list[str] | None = None) -> None:
         warnings.showwarning = _show_warning
     try:
         _run(argv)
+    except BrokenPipeError:
+        # stdout piped into a reader that stopped (``| head``): not an error of the command
+        sys.stdout = open(os.devnull, "w")
+        sys.exit(1)
     except _EXITS as done:
         sys.exit(getattr(done, "exit_code", 0))
     except _USAGE_ERRORS as err:
