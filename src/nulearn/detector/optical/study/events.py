@@ -12,7 +12,7 @@ from nulearn.detector.optical.physics.events import Truth, event_kinds, generate
 from nulearn.detector.optical.physics.simulator import Hits, simulate_hits
 from nulearn.ml.io import atomic_output, check_output, load_npz
 
-__all__ = ["load_events", "save_events", "simulate_events"]
+__all__ = ["load_events", "save_events", "simulate_events", "simulate_to_file"]
 
 _TRUTH = ("kind", "energy_gev", "direction", "vertex_m", "track_start_m", "track_end_m", "multiplicity")
 _HITS = ("offsets", "dom", "time_ns", "charge_pe", "noise")
@@ -77,3 +77,23 @@ def load_events(path: str | Path, config: OpticalConfig) -> tuple[Truth, Hits]:
             f"(max {int(hits.dom.max())}); simulated with another geometry?"
         )
     return truth, hits
+
+
+def simulate_to_file(
+    path: str | Path,
+    n: int,
+    config: OpticalConfig,
+    seed: int,
+    signal_fraction: float = 0.5,
+    cascade_fraction: float = 0.3,
+) -> str:
+    """Simulate n events into ``path`` (checked before any work); returns a one-line summary."""
+    check_output(path, suffixes=(".npz",), what="--out (events file)")
+    truth, hits = simulate_events(n, config, seed, signal_fraction, cascade_fraction)
+    out = save_events(path, truth, hits)
+    counts = np.bincount(truth.kind, minlength=3)
+    noise = float(hits.noise.sum()) / n
+    return (
+        f"simulated {n} events ({counts[0]} nu_mu CC tracks, {counts[1]} cascades, {counts[2]} "
+        f"muon bundles), {hits.n_hits.mean():.1f} hits per event ({noise:.1f} noise) -> {out}"
+    )
