@@ -51,7 +51,7 @@ def test_inputs_and_event_files(tmp_path) -> None:
     data = dict(np.load(path))
     data["hits_time_ns"][0] = np.nan
     np.savez(tmp_path / "bad.npz", **data)
-    with pytest.raises(ValueError, match="hits_time_ns .* not finite"):
+    with pytest.raises(ValueError, match=r"hits_time_ns .* not finite"):
         load_events(tmp_path / "bad.npz", CFG)
 
 
@@ -72,8 +72,22 @@ def test_cli_simulate_and_study(nulearn, tmp_path) -> None:
     assert "simulated 10 events" in res.stdout and events.exists()
     out = tmp_path / "rep"
     res = nulearn(
-        "detector", "graph", "study", "--n-train", "48", "--n-test", "40", "--epochs", "1",
-        "--max-hits", "16", "--width", "8", "--no-progress", "--out", str(out),
+        "detector",
+        "graph",
+        "study",
+        "--n-train",
+        "48",
+        "--n-test",
+        "40",
+        "--epochs",
+        "1",
+        "--max-hits",
+        "16",
+        "--width",
+        "8",
+        "--no-progress",
+        "--out",
+        str(out),
     )
     assert res.exit_code == 0, res.stderr
     assert "GNN (DynEdge)" in res.stdout and (out / "report.md").exists()
@@ -85,7 +99,19 @@ def test_cli_refusals(nulearn, tmp_path) -> None:
     res = nulearn("detector", "graph", "study", "--n-train", "3", "--out", str(tmp_path / "r"))
     assert res.exit_code == 2 and "n train = 3" in res.stderr
     (tmp_path / "f").write_text("x")
-    res = nulearn("detector", "graph", "simulate", "--n", "2", "--out", str(tmp_path / "f" / "e.npz"))
+    res = nulearn(
+        "detector", "graph", "simulate", "--n", "2", "--out", str(tmp_path / "f" / "e.npz")
+    )
     assert res.exit_code == 2 and "nulearn: error" in res.stderr
-    res = nulearn("detector", "graph", "simulate", "--n", "2", "--signal-fraction", "1.5", "--out", str(tmp_path / "e.npz"))
+    res = nulearn(
+        "detector",
+        "graph",
+        "simulate",
+        "--n",
+        "2",
+        "--signal-fraction",
+        "1.5",
+        "--out",
+        str(tmp_path / "e.npz"),
+    )
     assert res.exit_code == 2 and "signal fraction" in res.stderr

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import gammainc
 
+from nulearn.detector.optical.evaluation.metrics import angular_error_deg
 from nulearn.detector.optical.physics.config import OpticalConfig
 from nulearn.detector.optical.physics.events import (
     KIND_BUNDLE,
@@ -15,8 +16,11 @@ from nulearn.detector.optical.physics.events import (
     generate_truth,
 )
 from nulearn.detector.optical.physics.reconstruction import line_fit, local_coincidence
-from nulearn.detector.optical.physics.simulator import first_photon_delay, pandel_mean_ns, simulate_hits
-from nulearn.detector.optical.evaluation.metrics import angular_error_deg
+from nulearn.detector.optical.physics.simulator import (
+    first_photon_delay,
+    pandel_mean_ns,
+    simulate_hits,
+)
 
 CFG = OpticalConfig()
 

@@ -26,7 +26,9 @@ def simulate_cmd(
     n: NEvents = 1000,
     seed: Seed = 0,
     signal_fraction: float = typer.Option(0.5, help="Fraction of neutrino (signal) events."),
-    cascade_fraction: float = typer.Option(0.3, help="Fraction of the neutrino events that are cascades."),
+    cascade_fraction: float = typer.Option(
+        0.3, help="Fraction of the neutrino events that are cascades."
+    ),
     out: Path = typer.Option(Path("optical_events.npz"), help="Output .npz (truth and hits)."),
 ) -> None:
     """Simulate events of the IceCube-like array: nu_mu CC tracks, cascades, muon bundles."""
@@ -52,7 +54,13 @@ def study_cmd(
     from nulearn.detector.optical.study.run import StudySettings, run_graph_study
 
     settings = StudySettings(
-        n_train=n_train, n_test=n_test, epochs=epochs, seed=seed, threads=threads, max_hits=max_hits, width=width
+        n_train=n_train,
+        n_test=n_test,
+        epochs=epochs,
+        seed=seed,
+        threads=threads,
+        max_hits=max_hits,
+        width=width,
     )
     with reporter(progress) as rep:
         result = run_graph_study(out, settings, log=rep.line)

@@ -35,7 +35,9 @@ N_NODE_FEATURES = 5
 _POS_SCALE_M, _TIME_SCALE_NS = 500.0, 1000.0
 
 
-def _rank_in_event(hits: Hits, key: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def _rank_in_event(
+    hits: Hits, key: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """(order, rank): hits sorted by event then ``key``, and each sorted hit's rank in its event."""
     ev = hits.event
     order = np.lexsort((key, ev))
@@ -78,7 +80,9 @@ def grid_assignment(config: OpticalConfig, grid: int) -> NDArray[np.int64]:
         raise ValueError(f"grid = {grid}: {grid}x{grid} cells cannot hold {xy.shape[0]} strings")
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     axis = np.linspace(0.0, 1.0, grid)
-    cx, cy = np.meshgrid(lo[0] + axis * (hi[0] - lo[0]), lo[1] + axis * (hi[1] - lo[1]), indexing="ij")
+    cx, cy = np.meshgrid(
+        lo[0] + axis * (hi[0] - lo[0]), lo[1] + axis * (hi[1] - lo[1]), indexing="ij"
+    )
     cells = np.column_stack([cx.ravel(), cy.ravel()])
     cost = ((xy[:, None, :] - cells[None, :, :]) ** 2).sum(axis=-1)
     rows, cols = linear_sum_assignment(cost)

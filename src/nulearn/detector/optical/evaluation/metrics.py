@@ -12,6 +12,9 @@ reference at equal background, and the angular error and its median per energy b
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
@@ -33,7 +36,9 @@ def efficiency_at_rejection(
     return float(np.interp(1.0 - rejection, curve.x, curve.y)), curve
 
 
-def angular_error_deg(pred: NDArray[np.floating], true: NDArray[np.floating]) -> NDArray[np.float64]:
+def angular_error_deg(
+    pred: NDArray[np.floating], true: NDArray[np.floating]
+) -> NDArray[np.float64]:
     """Angle in degrees between predicted and true directions, shape (n,) (inputs (n, 3))."""
     p = np.asarray(pred, dtype=np.float64)
     p = p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)
@@ -42,7 +47,9 @@ def angular_error_deg(pred: NDArray[np.floating], true: NDArray[np.floating]) ->
 
 
 def resolution_vs_energy(
-    errors: dict[str, NDArray[np.floating]], energy_gev: NDArray[np.floating], edges_gev: NDArray[np.floating]
+    errors: Mapping[str, NDArray[np.floating]],
+    energy_gev: NDArray[np.floating],
+    edges_gev: NDArray[np.floating],
 ) -> pd.DataFrame:
     """Median angular error (and its 68 % quantile) per method and energy bin.
 
@@ -53,9 +60,13 @@ def resolution_vs_energy(
     """
     e = np.asarray(energy_gev)
     rows = []
-    for lo, hi in zip(edges_gev[:-1], edges_gev[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges_gev):
         sel = (e >= lo) & (e < hi)
-        row: dict[str, float | int] = {"E_min [GeV]": float(lo), "E_max [GeV]": float(hi), "events": int(sel.sum())}
+        row: dict[str, float | int] = {
+            "E_min [GeV]": float(lo),
+            "E_max [GeV]": float(hi),
+            "events": int(sel.sum()),
+        }
         for name, err in errors.items():
             err = np.asarray(err)[sel]
             row[f"{name} median [deg]"] = float(np.median(err)) if err.size else float("nan")

@@ -16,6 +16,8 @@ torch.Size([2, 3])
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch import nn
 from torch_geometric.nn import EdgeConv
@@ -46,7 +48,7 @@ def knn_edges(pos: torch.Tensor, mask: torch.Tensor, k: int) -> torch.Tensor:
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+    for a, b in itertools.pairwise(sizes):
         layers += [nn.Linear(a, b), nn.SiLU()]
     return nn.Sequential(*layers)
 

@@ -70,8 +70,12 @@ class EventModule(L.LightningModule):
         self.log("val_loss", self._loss(batch))
 
     def configure_optimizers(self) -> Any:
-        opt = torch.optim.AdamW(self.parameters(), lr=self.hparams["learning_rate"], weight_decay=1e-4)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(self.hparams["max_epochs"], 1))
+        opt = torch.optim.AdamW(
+            self.parameters(), lr=self.hparams["learning_rate"], weight_decay=1e-4
+        )
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(
+            opt, T_max=max(self.hparams["max_epochs"], 1)
+        )
         return {"optimizer": opt, "lr_scheduler": sched}
 
 

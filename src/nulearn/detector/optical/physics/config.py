@@ -144,10 +144,14 @@ class OpticalConfig(YAMLConfig):
         ):
             check_range(name, float(getattr(self, name)), lo, hi)
         if self.e_min_gev >= self.e_max_gev:
-            raise ValueError(f"e_min_gev = {self.e_min_gev} must be below e_max_gev = {self.e_max_gev}")
+            raise ValueError(
+                f"e_min_gev = {self.e_min_gev} must be below e_max_gev = {self.e_max_gev}"
+            )
         lo, hi = self.window_ns
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-            raise ValueError(f"window_ns = {self.window_ns} must be a finite (start, end), start < end")
+            raise ValueError(
+                f"window_ns = {self.window_ns} must be a finite (start, end), start < end"
+            )
 
     @property
     def c_ice_m_per_ns(self) -> float:
@@ -178,7 +182,9 @@ class OpticalConfig(YAMLConfig):
         """Horizontal string positions in m, shape (n_strings, 2): the ``n_strings`` points of a
         hexagonal lattice nearest the centre, each displaced uniformly within a disc of radius
         ``string_jitter_m`` (fixed by ``layout_seed``)."""
-        return _string_xy(self.n_strings, self.string_spacing_m, self.string_jitter_m, self.layout_seed)
+        return _string_xy(
+            self.n_strings, self.string_spacing_m, self.string_jitter_m, self.layout_seed
+        )
 
     def dom_positions(self) -> NDArray[np.float64]:
         """Module positions in m, shape (n_doms, 3), string-major: module ``s * doms_per_string
@@ -194,7 +200,7 @@ class OpticalConfig(YAMLConfig):
 
 
 def _string_xy(n: int, spacing: float, jitter: float, seed: int) -> NDArray[np.float64]:
-    half = int(math.ceil(math.sqrt(n))) + 2
+    half = math.ceil(math.sqrt(n)) + 2
     i, j = np.meshgrid(np.arange(-half, half + 1), np.arange(-half, half + 1), indexing="ij")
     x = spacing * (i + 0.5 * j).ravel()
     y = spacing * (math.sqrt(3) / 2 * j).ravel()

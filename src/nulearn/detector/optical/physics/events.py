@@ -95,8 +95,8 @@ def event_kinds(
     for name, f in (("signal fraction", signal_fraction), ("cascade fraction", cascade_fraction)):
         if not 0.0 <= f <= 1.0:
             raise ValueError(f"{name} = {f}; allowed range [0, 1]")
-    n_sig = int(round(n * signal_fraction))
-    n_casc = int(round(n_sig * cascade_fraction))
+    n_sig = round(n * signal_fraction)
+    n_casc = round(n_sig * cascade_fraction)
     kinds = np.full(n, KIND_BUNDLE, dtype=np.int8)
     kinds[:n_sig] = KIND_TRACK
     kinds[:n_casc] = KIND_CASCADE
@@ -116,7 +116,9 @@ def _directions(uz: NDArray[np.float64], rng: np.random.Generator) -> NDArray[np
     return np.column_stack([s * np.cos(phi), s * np.sin(phi), uz])
 
 
-def generate_truth(kind: NDArray[np.integer], config: OpticalConfig, rng: np.random.Generator) -> Truth:
+def generate_truth(
+    kind: NDArray[np.integer], config: OpticalConfig, rng: np.random.Generator
+) -> Truth:
     """Draw the truth of events of the given kinds (vectorised over events).
 
     Args:
@@ -124,11 +126,11 @@ def generate_truth(kind: NDArray[np.integer], config: OpticalConfig, rng: np.ran
         config: array and generation parameters.
         rng: random generator.
     """
-    kind = np.asarray(kind, dtype=np.int8)
-    n = kind.shape[0]
+    kinds: NDArray[np.int8] = np.asarray(kind, dtype=np.int8)
+    n = kinds.shape[0]
     log_e = rng.uniform(np.log10(config.e_min_gev), np.log10(config.e_max_gev), n)
     energy = 10.0**log_e
-    track, casc, bundle = kind == KIND_TRACK, kind == KIND_CASCADE, kind == KIND_BUNDLE
+    track, casc, bundle = kinds == KIND_TRACK, kinds == KIND_CASCADE, kinds == KIND_BUNDLE
     # Up-going: uniform in solid angle, u_z uniform in (0, 1). Down-going bundles: pdf ~ |u_z|
     # on [h, 1], drawn by inverting its CDF.
     up = rng.random(n)
@@ -156,4 +158,4 @@ def generate_truth(kind: NDArray[np.integer], config: OpticalConfig, rng: np.ran
     end = np.where(bundle, np.inf, np.where(track, rng_m, 0.0))
     extra = rng.poisson(config.bundle_mean_extra * (energy / 1000.0) ** 0.3)
     multiplicity = np.where(bundle, 1 + extra, np.where(track, 1, 0)).astype(np.int32)
-    return Truth(kind, energy, direction, vertex, start, end, multiplicity)
+    return Truth(kinds, energy, direction, vertex, start, end, multiplicity)

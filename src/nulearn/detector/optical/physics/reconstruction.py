@@ -55,7 +55,11 @@ def local_coincidence(
 
 
 def _weighted_line(
-    ev: NDArray[np.int64], n: int, w: NDArray[np.float64], t: NDArray[np.float64], r: NDArray[np.float64]
+    ev: NDArray[np.int64],
+    n: int,
+    w: NDArray[np.float64],
+    t: NDArray[np.float64],
+    r: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Per-event weighted least squares r = r_mean + v (t - t_mean): (v, r_mean, t_mean)."""
     sw = np.maximum(np.bincount(ev, w, n), 1e-12)

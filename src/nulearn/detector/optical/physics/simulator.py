@@ -97,7 +97,9 @@ class Hits:
         )
 
 
-def pandel_mean_ns(distance_m: NDArray[np.float64] | float, config: OpticalConfig) -> NDArray[np.float64]:
+def pandel_mean_ns(
+    distance_m: NDArray[np.float64] | float, config: OpticalConfig
+) -> NDArray[np.float64]:
     """Mean delay of one photon under the Pandel PDF, (r/lambda_s) / (1/tau + c_ice/lambda_a), ns.
 
     >>> round(float(pandel_mean_ns(50.0, OpticalConfig())), 1)
@@ -202,7 +204,11 @@ def _chunk_hits(
     order = np.lexsort((times, ev))
     n = np.diff(offsets)
     mid = offsets[:-1] + np.maximum(n - 1, 0) // 2
-    ref = np.where(n > 0, times[order][np.minimum(mid, max(times.size - 1, 0))], 0.0) if times.size else np.zeros(len(n))
+    ref = (
+        np.where(n > 0, times[order][np.minimum(mid, max(times.size - 1, 0))], 0.0)
+        if times.size
+        else np.zeros(len(n))
+    )
     return Hits(
         offsets,
         dom.astype(np.int32),

@@ -14,7 +14,15 @@ from nulearn.ml.io import atomic_output, check_output, load_npz
 
 __all__ = ["load_events", "save_events", "simulate_events", "simulate_to_file"]
 
-_TRUTH = ("kind", "energy_gev", "direction", "vertex_m", "track_start_m", "track_end_m", "multiplicity")
+_TRUTH = (
+    "kind",
+    "energy_gev",
+    "direction",
+    "vertex_m",
+    "track_start_m",
+    "track_end_m",
+    "multiplicity",
+)
 _HITS = ("offsets", "dom", "time_ns", "charge_pe", "noise")
 
 
@@ -59,10 +67,19 @@ def load_events(path: str | Path, config: OpticalConfig) -> tuple[Truth, Hits]:
     for k in ("energy_gev", "direction", "vertex_m"):
         bad = ~np.isfinite(getattr(truth, k)).reshape(n, -1).all(axis=1)
         if bad.any():
-            raise ValueError(f"events file {path}: truth_{k} is not finite (event {int(np.flatnonzero(bad)[0])})")
+            raise ValueError(
+                f"events file {path}: truth_{k} is not finite (event {int(np.flatnonzero(bad)[0])})"
+            )
     off = hits.offsets
-    if off.shape != (n + 1,) or off[0] != 0 or np.any(np.diff(off) < 0) or off[-1] != hits.dom.shape[0]:
-        raise ValueError(f"events file {path}: hits_offsets is not a valid index of {hits.dom.shape[0]} hits")
+    if (
+        off.shape != (n + 1,)
+        or off[0] != 0
+        or np.any(np.diff(off) < 0)
+        or off[-1] != hits.dom.shape[0]
+    ):
+        raise ValueError(
+            f"events file {path}: hits_offsets is not a valid index of {hits.dom.shape[0]} hits"
+        )
     for k in ("time_ns", "charge_pe", "noise"):
         if getattr(hits, k).shape != hits.dom.shape:
             raise ValueError(f"events file {path}: hits_{k} has a different length from hits_dom")
@@ -70,7 +87,9 @@ def load_events(path: str | Path, config: OpticalConfig) -> tuple[Truth, Hits]:
         arr = getattr(hits, k)
         bad = np.flatnonzero(~np.isfinite(arr))
         if bad.size:
-            raise ValueError(f"events file {path}: hits_{k} = {arr[bad[0]]} at hit {int(bad[0])} is not finite")
+            raise ValueError(
+                f"events file {path}: hits_{k} = {arr[bad[0]]} at hit {int(bad[0])} is not finite"
+            )
     if hits.dom.size and (hits.dom.min() < 0 or hits.dom.max() >= config.n_doms):
         raise ValueError(
             f"events file {path}: hits_dom outside [0, {config.n_doms}) of this array "

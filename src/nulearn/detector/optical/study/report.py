@@ -54,20 +54,24 @@ def graph_report(res: GraphStudyResult, config: OpticalConfig) -> Report:
         ax.axhline(1 - r, color="grey", lw=0.5, ls=":")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    report.figure(fig, "optical_roc", "ROC on the held-out events; dotted: 99 % and 99.9 % rejection.")
+    report.figure(
+        fig, "optical_roc", "ROC on the held-out events; dotted: 99 % and 99.9 % rejection."
+    )
     report.heading("Direction of nu_mu CC tracks")
     report.table(res.direction, floatfmt=".3g")
     report.table(res.resolution, caption="Angular error per energy bin", floatfmt=".3g")
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
-    r = res.resolution
-    centre = np.sqrt(r["E_min [GeV]"] * r["E_max [GeV]"])
+    table = res.resolution
+    centre = np.sqrt(table["E_min [GeV]"] * table["E_max [GeV]"])
     for name in res.errors:
-        ax.plot(centre, r[f"{name} median [deg]"], "o-", label=name)
+        ax.plot(centre, table[f"{name} median [deg]"], "o-", label=name)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("muon energy [GeV]")
     ax.set_ylabel("median angular error [deg]")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    report.figure(fig, "optical_resolution", "Median angular error of nu_mu CC tracks against energy.")
+    report.figure(
+        fig, "optical_resolution", "Median angular error of nu_mu CC tracks against energy."
+    )
     return report

@@ -33,7 +33,7 @@ from nulearn.ml.io import check_output
 from nulearn.ml.metrics import Curve
 from nulearn.ml.progress import epoch_log
 
-__all__ = ["GraphStudyResult", "REJECTIONS", "StudySettings", "graph_study", "run_graph_study"]
+__all__ = ["REJECTIONS", "GraphStudyResult", "StudySettings", "graph_study", "run_graph_study"]
 
 REJECTIONS: tuple[float, ...] = (0.99, 0.999)
 """Background rejections of the working points; the first is the primary one (the review quotes
@@ -108,7 +108,10 @@ class GraphStudyResult:
 
 
 def _inputs(hits: Hits, config: OpticalConfig, s: StudySettings) -> dict[str, tuple[NDArray, ...]]:
-    return {"gnn": node_features(hits, config, s.max_hits), "cnn": (grid_images(hits, config, s.grid),)}
+    return {
+        "gnn": node_features(hits, config, s.max_hits),
+        "cnn": (grid_images(hits, config, s.grid),),
+    }
 
 
 def graph_study(
@@ -192,7 +195,11 @@ def _score(
         ]
     )
     energy = truth.energy_gev[tracks]
-    edges = np.logspace(np.log10(energy.min()), np.log10(energy.max()) + 1e-9, 7) if energy.size else np.array([1.0, 2.0])
+    edges = (
+        np.logspace(np.log10(energy.min()), np.log10(energy.max()) + 1e-9, 7)
+        if energy.size
+        else np.array([1.0, 2.0])
+    )
     resolution = resolution_vs_energy(errors, energy, edges)
     gnn, cnn = METHODS[0], METHODS[1]
     med = dict(zip(direction["method"], direction["median angular error [deg]"], strict=True))
@@ -203,7 +210,10 @@ def _score(
                 "GNN": eff_at[(gnn, primary)],
                 "CNN": eff_at[(cnn, primary)],
                 "line fit": eff_at[(classical, primary)],
-                "met": bool(eff_at[(gnn, primary)] > max(eff_at[(cnn, primary)], eff_at[(classical, primary)])),
+                "met": bool(
+                    eff_at[(gnn, primary)]
+                    > max(eff_at[(cnn, primary)], eff_at[(classical, primary)])
+                ),
             },
             {
                 "target": "GNN median angular error (nu_mu CC tracks) beats CNN and line fit",
