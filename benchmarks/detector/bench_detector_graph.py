@@ -21,6 +21,7 @@ from nulearn.detector.optical.physics.config import OpticalConfig
 from nulearn.detector.optical.physics.reconstruction import line_fit
 from nulearn.detector.optical.study.events import simulate_events
 from nulearn.detector.optical.study.run import StudySettings, run_graph_study
+from nulearn.ml.progress import epoch_log
 
 
 def main() -> None:
@@ -63,7 +64,7 @@ def main() -> None:
         f"max {args.max_hits} hits per graph, width {args.width}, {args.threads} thread(s), seed {args.seed}"
     )
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, epoch_log(print):
         res = run_graph_study(tmp if args.smoke else args.out, settings, log=print)
     print(res.summary())
     print(res.resolution.to_string(index=False, float_format=lambda v: f"{v:.3g}"))

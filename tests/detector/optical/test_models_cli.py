@@ -115,3 +115,15 @@ def test_cli_refusals(nulearn, tmp_path) -> None:
         str(tmp_path / "e.npz"),
     )
     assert res.exit_code == 2 and "signal fraction" in res.stderr
+
+
+def test_public_names_resolve_lazily() -> None:
+    import subprocess
+    import sys
+
+    import nulearn.detector.optical as optical
+
+    assert all(getattr(optical, name) is not None for name in optical.__all__)
+    code = "import sys, nulearn.detector.optical\nprint('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
