@@ -127,3 +127,49 @@ def test_public_names_resolve_lazily() -> None:
     code = "import sys, nulearn.detector.optical\nprint('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_cli_train_then_evaluate(nulearn, tmp_path) -> None:
+    train, test = tmp_path / "train.npz", tmp_path / "test.npz"
+    assert nulearn("detector", "graph", "simulate", "--n", "24", "--out", train).exit_code == 0
+    assert (
+        nulearn(
+            "detector", "graph", "simulate", "--n", "20", "--seed", "1", "--out", test
+        ).exit_code
+        == 0
+    )
+    net = tmp_path / "gnn.pt"
+    res = nulearn(
+        "detector",
+        "graph",
+        "train",
+        "--data",
+        train,
+        "--epochs",
+        "1",
+        "--max-hits",
+        "16",
+        "--width",
+        "8",
+        "--out",
+        net,
+    )
+    assert res.exit_code == 0, res.stderr
+    preds = tmp_path / "p.csv"
+    res = nulearn("detector", "graph", "evaluate", "--model", net, "--data", test, "--out", preds)
+    assert res.exit_code == 0, res.stderr
+    assert "line fit" in res.stdout and preds.exists()
+    res = nulearn(
+        "detector",
+        "graph",
+        "evaluate",
+        "--model",
+        tmp_path / "no.pt",
+        "--data",
+        test,
+        "--out",
+        preds,
+    )
+    assert res.exit_code == 2 and "no such model file" in res.stderr
+    res = nulearn("detector", "graph", "train", "--data", tmp_path / "none.npz", "--out", net)
+    assert res.exit_code == 2 and "no such file" in res.stderr

@@ -1,7 +1,8 @@
 """``nulearn detector graph ...``: graph networks on a sparse in-ice optical array.
 
 A thin layer over :mod:`nulearn.detector.optical`: ``simulate`` writes events (truth and module
-hits) to an ``.npz``; ``study`` simulates training and held-out events, trains the DynEdge-style
+hits) to an ``.npz``; ``train`` fits one network on such a file and ``evaluate`` scores it with
+the line fit on another; ``study`` simulates training and held-out events, trains the DynEdge-style
 GNN and the string-grid CNN, runs the classical line fit, and writes the report (ROC,
 resolution against energy, the comparison against the targets). Outputs are checked before any
 work; refusals are one ``nulearn: error:`` line.
@@ -36,6 +37,38 @@ def simulate_cmd(
     from nulearn.detector.optical.study.events import simulate_to_file
 
     typer.echo(simulate_to_file(out, n, OpticalConfig(), seed, signal_fraction, cascade_fraction))
+
+
+@app.command("train")
+def train_cmd(
+    data: Path = typer.Option(..., help="Training events written by `simulate`."),
+    architecture: str = typer.Option("gnn", help="gnn (DynEdge-style) or cnn (string grid)."),
+    epochs: MaxEpochs = 8,
+    max_hits: int = typer.Option(96, min=4, help="Nodes per event graph (the brightest hits)."),
+    width: int = typer.Option(32, min=4, help="GNN hidden width (CNN: width // 3 channels)."),
+    threads: Threads = 1,
+    seed: Seed = 0,
+    out: Path = typer.Option(Path("optical_gnn.pt"), help="Network file (.pt, weights only)."),
+) -> None:
+    """Train one network (classification + direction) on an events file and keep it."""
+    from nulearn.detector.optical.study.saved import train_to_file
+
+    typer.echo(
+        train_to_file(data, out, architecture, epochs, width, max_hits, seed=seed, threads=threads)
+    )
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    model: Path = typer.Option(..., help="Network file written by `train`."),
+    data: Path = typer.Option(..., help="Held-out events written by `simulate` (another seed)."),
+    rejection: float = typer.Option(0.99, help="Background rejection of the working point."),
+    out: Path = typer.Option(Path("optical_predictions.csv"), help="Per-event predictions (.csv)."),
+) -> None:
+    """Score a kept network and the classical line fit on held-out events."""
+    from nulearn.detector.optical.study.saved import evaluate_file
+
+    typer.echo(evaluate_file(model, data, out, rejection))
 
 
 @app.command("study")
