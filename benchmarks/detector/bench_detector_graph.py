@@ -3,8 +3,8 @@ speed, then the GNN (DynEdge-style) against the string-grid CNN and the classica
 held-out events (signal efficiency at 99 % / 99.9 % background rejection, median angular error of
 nu_mu CC tracks, resolution against energy).
 
-Usage: .venv/bin/python benchmarks/detector/bench_detector_graph.py [--n-train 3000 --n-test 4000
---epochs 6 --threads 1 --out reports/detector-graph-bench]; ``--smoke``: a few seconds, writes
+Usage: .venv/bin/python benchmarks/detector/bench_detector_graph.py [--n-train 8000 --n-test 6000
+--epochs 10 --threads 1 --out reports/detector-graph-bench]; ``--smoke``: a few seconds, writes
 nothing. Figures depend on the machine and its load; the sizes used are printed with them.
 """
 
@@ -26,9 +26,9 @@ from nulearn.ml.progress import epoch_log
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n-train", type=int, default=3000)
-    parser.add_argument("--n-test", type=int, default=4000)
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--n-train", type=int, default=8000)
+    parser.add_argument("--n-test", type=int, default=6000)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--max-hits", type=int, default=64)
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
