@@ -46,7 +46,9 @@ def graph_report(res: GraphStudyResult, config: OpticalConfig) -> Report:
     report.table(res.classification, caption="Held-out events", floatfmt=".4g")
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
     for name, c in res.roc.items():
-        ax.plot(c.y, np.maximum(c.x, 1e-5), label=f"{name} (AUC {c.area:.3f})")
+        # a log axis cannot show the cuts that keep no background (x = 0)
+        some = c.x > 0
+        ax.step(c.y[some], c.x[some], where="post", label=f"{name} (AUC {c.area:.4f})")
     ax.set_yscale("log")
     ax.set_xlabel("signal efficiency")
     ax.set_ylabel("background efficiency (1 - rejection)")
