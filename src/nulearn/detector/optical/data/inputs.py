@@ -92,7 +92,7 @@ def grid_assignment(config: OpticalConfig, grid: int) -> NDArray[np.int64]:
 
 
 def grid_images(hits: Hits, config: OpticalConfig, grid: int = 10) -> NDArray[np.float32]:
-    """Regularized images (n, 3, doms_per_string // 2, grid, grid): summed log-charge... see module.
+    """Regularized images (n, 3, doms_per_string // 2, grid, grid) of every event (see module).
 
     Channel 0: log(1 + summed charge); 1: earliest time / 1000 ns (0 where no hit); 2: hit flag.
     """

@@ -103,7 +103,7 @@ def pandel_mean_ns(
     """Mean delay of one photon under the Pandel PDF, (r/lambda_s) / (1/tau + c_ice/lambda_a), ns.
 
     >>> round(float(pandel_mean_ns(50.0, OpticalConfig())), 1)
-    553.1
+    365.1
     """
     return np.asarray(distance_m, dtype=np.float64) / config.lambda_s_m / config.pandel_rate_per_ns
 

@@ -154,6 +154,11 @@ def graph_study(
     return _score(s, test_truth, scores, directions, seconds)
 
 
+def _quantile(values: NDArray[np.float64], q: float) -> float:
+    """A quantile, NaN for no values (a held-out set without nu_mu CC tracks)."""
+    return float(np.quantile(values, q)) if values.size else float("nan")
+
+
 def _score(
     s: StudySettings,
     truth: Truth,
@@ -188,8 +193,8 @@ def _score(
             {
                 "method": m,
                 "nu_mu CC tracks": int(tracks.sum()),
-                "median angular error [deg]": float(np.median(errors[m])),
-                "68% quantile [deg]": float(np.quantile(errors[m], 0.68)),
+                "median angular error [deg]": _quantile(errors[m], 0.5),
+                "68% quantile [deg]": _quantile(errors[m], 0.68),
             }
             for m in METHODS
         ]
