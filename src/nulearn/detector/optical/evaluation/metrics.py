@@ -21,7 +21,13 @@ from numpy.typing import NDArray
 
 from nulearn.ml.metrics import Curve, roc_curve
 
-__all__ = ["angular_error_deg", "efficiency_at_rejection", "resolution_vs_energy"]
+__all__ = [
+    "angular_error_deg",
+    "efficiency_at_rejection",
+    "efficiency_stderr",
+    "median_stderr",
+    "resolution_vs_energy",
+]
 
 
 def efficiency_at_rejection(
@@ -73,3 +79,31 @@ def resolution_vs_energy(
             row[f"{name} 68% [deg]"] = float(np.quantile(err, 0.68)) if err.size else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def efficiency_stderr(
+    is_signal: NDArray[np.integer],
+    score: NDArray[np.floating],
+    rejection: float,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> float:
+    """Bootstrap standard error of :func:`efficiency_at_rejection` (events resampled, the cut
+    re-derived in every resample, so the threshold's own uncertainty is included)."""
+    y, s = np.asarray(is_signal), np.asarray(score)
+    rng = np.random.default_rng(seed)
+    effs = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, y.shape[0], y.shape[0])
+        if 0 < y[idx].sum() < idx.shape[0]:
+            effs.append(efficiency_at_rejection(y[idx], s[idx], rejection)[0])
+    return float(np.std(effs, ddof=1)) if len(effs) > 1 else float("nan")
+
+
+def median_stderr(values: NDArray[np.floating], n_boot: int = 200, seed: int = 0) -> float:
+    """Bootstrap standard error of the median of ``values`` (NaN for fewer than two)."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.size < 2:
+        return float("nan")
+    idx = np.random.default_rng(seed).integers(0, v.size, (n_boot, v.size))
+    return float(np.median(v[idx], axis=1).std(ddof=1))

@@ -21,6 +21,8 @@ from nulearn.detector.optical.data.inputs import grid_images, node_features
 from nulearn.detector.optical.evaluation.metrics import (
     angular_error_deg,
     efficiency_at_rejection,
+    efficiency_stderr,
+    median_stderr,
     resolution_vs_energy,
 )
 from nulearn.detector.optical.models.training import predict, train_network
@@ -176,6 +178,7 @@ def _score(
             eff, curve = efficiency_at_rejection(y, scores[name], r)
             eff_at[(name, r)] = eff
             row[f"signal eff. at {100 * r:g}% bkg rejection"] = eff
+            row[f"stderr at {100 * r:g}%"] = efficiency_stderr(y, scores[name], r, seed=s.seed)
         row["ROC AUC"] = curve.area
         row["training time [s]"] = seconds[name]
         roc[name] = curve
@@ -194,6 +197,7 @@ def _score(
                 "method": m,
                 "nu_mu CC tracks": int(tracks.sum()),
                 "median angular error [deg]": _quantile(errors[m], 0.5),
+                "stderr [deg]": median_stderr(errors[m], seed=s.seed),
                 "68% quantile [deg]": _quantile(errors[m], 0.68),
             }
             for m in METHODS
