@@ -23,6 +23,7 @@ SLOW = {
     "cosmo/bench_cnn.py",
     "cosmo/bench_regression.py",
     "detector/bench_cvn.py",
+    "detector/bench_detector_graph.py",
     "detector/bench_tpc.py",
 }
 SCRIPTS = sorted(p.relative_to(BENCHMARKS).as_posix() for p in BENCHMARKS.rglob("bench_*.py"))

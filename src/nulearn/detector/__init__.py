@@ -1,12 +1,14 @@
 """nulearn.detector: machine learning on detector data.
 
-Two studies, each arranged by role (physics or data → models → evaluation → study):
+Three studies, each arranged by role (physics or data → models → evaluation → study):
 
 * :mod:`nulearn.detector.cvn`: CVN-style flavour classification of DUNE far-detector pixel maps;
 * :mod:`nulearn.detector.tpc`: a liquid-xenon TPC (EXO-200-like): waveform simulation,
-  conventional reconstruction, energy and site CNNs, a conditional WGAN-GP.
+  conventional reconstruction, energy and site CNNs, a conditional WGAN-GP;
+* :mod:`nulearn.detector.optical`: a sparse in-ice optical array (IceCube-like): hit simulation
+  with a Pandel time PDF, the classical line fit, a DynEdge-style GNN against a string-grid CNN.
 
-Both subpackages are imported on first use.
+The subpackages are imported on first use.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["cvn", "tpc"]
+__all__ = ["cvn", "optical", "tpc"]
 
 
 def __getattr__(name: str) -> Any:

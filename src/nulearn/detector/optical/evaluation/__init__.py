@@ -1,0 +1,1 @@
+"""evaluation of the optical array study."""

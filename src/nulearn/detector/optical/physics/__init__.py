@@ -1,0 +1,1 @@
+"""physics of the optical array study."""

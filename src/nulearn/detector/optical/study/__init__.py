@@ -1,0 +1,1 @@
+"""study of the optical array study."""
