@@ -104,8 +104,8 @@ def network_input(images: NDArray[np.float32], noise_sigma: float) -> NDArray[np
 def class_weights(labels: NDArray[np.int8]) -> NDArray[np.float32]:
     """``1/sqrt(frequency)`` per class, normalised to mean 1 (an absent class gets the largest).
 
-    >>> [round(float(v), 3) for v in class_weights(np.array([0, 0, 0, 1], dtype=np.int8))]
-    [0.672, 1.164, 1.164]
+    >>> tuple(round(float(v), 3) for v in class_weights(np.array([0, 0, 0, 1], dtype=np.int8)))
+    (0.672, 1.164, 1.164)
     """
     counts = np.bincount(np.asarray(labels).ravel(), minlength=N_CLASSES).astype(np.float64)
     freq = counts / max(counts.sum(), 1.0)

@@ -130,8 +130,8 @@ class Segments:
 def proton_range_mm(kinetic_mev: NDArray[np.float64]) -> NDArray[np.float64]:
     """CSDA range of a proton in liquid argon, mm (``0.0022 T^1.77`` cm).
 
-    >>> [round(float(r)) for r in proton_range_mm(np.array([100.0, 200.0]))]
-    [76, 260]
+    >>> tuple(round(float(r)) for r in proton_range_mm(np.array([100.0, 200.0])))
+    (76, 260)
     """
     out: NDArray[np.float64] = 10.0 * 0.0022 * np.asarray(kinetic_mev) ** 1.77
     return out

@@ -216,8 +216,8 @@ def label_pixels(charge: NDArray[np.float64], threshold: float) -> NDArray[np.in
     ``threshold``, else 1 (cosmic) or 2 (neutrino), whichever deposited more.
 
     >>> q = np.array([[[5.0, 1.0]], [[2.0, 0.1]]])  # (2 classes, 1, 2)
-    >>> label_pixels(q, 1.5).tolist()
-    [[1, 0]]
+    >>> tuple(label_pixels(q, 1.5)[0].tolist())
+    (1, 0)
     """
     total = charge[..., 0, :, :] + charge[..., 1, :, :]
     lab = np.where(charge[..., 1, :, :] > charge[..., 0, :, :], 2, 1)
