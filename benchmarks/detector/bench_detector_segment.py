@@ -3,8 +3,8 @@ time, and the held-out pixel accuracy, cosmic IoU and neutrino IoU of the UNet a
 Hough/timing baseline against the CosmicTagger figures (accuracy > 0.95, cosmic IoU > 0.90,
 neutrino IoU > 0.70).
 
-Usage: .venv/bin/python benchmarks/detector/bench_detector_segment.py [--n-train 800 --n-test 200
---epochs 10 --threads 2 --image-size 128 ...]
+Usage: .venv/bin/python benchmarks/detector/bench_detector_segment.py [--n-train 600 --n-test 200
+--epochs 8 --threads 1 --image-size 128 ...]
 Prints the measured figures and writes a Markdown report (default reports/detector-segment-bench).
 The default size trains in about 8 minutes on two free cores; figures depend on the machine and
 its load, and the sizes used are printed with them.
@@ -26,14 +26,14 @@ from nulearn.detector.lartpc.study.run import TrainSettings, run_study
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n-train", type=int, default=800)
+    parser.add_argument("--n-train", type=int, default=600)
     parser.add_argument("--n-test", type=int, default=200)
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--image-size", type=int, default=128)
     parser.add_argument("--base-channels", type=int, default=8)
     parser.add_argument("--depth", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("reports/detector-segment-bench"))
     parser.add_argument(
