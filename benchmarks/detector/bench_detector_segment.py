@@ -6,8 +6,9 @@ neutrino IoU > 0.70).
 Usage: .venv/bin/python benchmarks/detector/bench_detector_segment.py [--n-train 600 --n-test 200
 --epochs 8 --threads 1 --image-size 128 ...]
 Prints the measured figures and writes a Markdown report (default reports/detector-segment-bench).
-The default size trains in about 8 minutes on two free cores; figures depend on the machine and
-its load, and the sizes used are printed with them.
+Measured at the default size on the shared 2-core machine under load (one thread): UNet training
+532 s, whole study 10.4 min. Figures depend on the machine and its load; the sizes used are
+printed with them.
 """
 
 from __future__ import annotations
