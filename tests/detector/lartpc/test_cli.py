@@ -72,6 +72,34 @@ def test_simulate_train_evaluate(nulearn, tmp_path: Path) -> None:  # type: igno
     )
     assert r.exit_code == 0, r.output
     assert "UNet: pixel accuracy" in r.stdout and "Hough/timing baseline" in r.stdout
+    other = tmp_path / "other.npz"
+    r = nulearn(
+        "detector",
+        "segment",
+        "simulate",
+        "--n",
+        1,
+        "--image-size",
+        64,
+        "--out",
+        other,
+        "--no-progress",
+    )
+    assert r.exit_code == 0, r.output
+    r = nulearn(
+        "detector",
+        "segment",
+        "evaluate",
+        "--run",
+        run,
+        "--data",
+        other,
+        "--out",
+        tmp_path / "r2",
+        "--no-progress",
+    )
+    assert r.exit_code == 2 and "another detector configuration" in r.stderr
+    assert not (tmp_path / "r2").exists()
     text = (report / "report.md").read_text()
     assert "CosmicTagger target" in text and (report / "figures" / "segment_examples.png").is_file()
 
