@@ -90,10 +90,10 @@ def evaluate_cmd(
 @app.command("study")
 def study_cmd(
     out: Path = typer.Option(Path("reports/detector-segment"), help="Folder: report, model."),
-    n_train: int = typer.Option(600, min=4, help="Training images."),
+    n_train: int = typer.Option(1000, min=4, help="Training images."),
     n_test: int = typer.Option(200, min=1, help="Held-out test images."),
     image_size: int = ImageSize,
-    epochs: MaxEpochs = 8,
+    epochs: MaxEpochs = 12,
     patience: Patience = 4,
     base_channels: int = BaseChannels,
     depth: int = Depth,
