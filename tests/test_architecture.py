@@ -27,6 +27,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "nulearn.detector.cvn": ("data", "models", "evaluation", "study"),
     "nulearn.detector.tpc": ("physics", "data", "models", "evaluation", "study"),
     "nulearn.detector.optical": ("physics", "data", "models", "evaluation", "study"),
+    "nulearn.detector.lartpc": ("physics", "data", "models", "evaluation", "study"),
 }
 PILLARS = ("nulearn.flavor", "nulearn.cosmo", "nulearn.detector")
 

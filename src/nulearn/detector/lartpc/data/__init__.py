@@ -1,0 +1,1 @@
+"""Labelled wire-plane image sets: simulation in batches, ``.npz`` files."""

@@ -1,0 +1,1 @@
+"""Segmentation scores: confusion, per-class IoU, pixel accuracy on charged pixels, targets."""

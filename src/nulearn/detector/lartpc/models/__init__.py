@@ -1,0 +1,1 @@
+"""Segmentation models: the UNet and the classical Hough/timing cosmic tagger."""

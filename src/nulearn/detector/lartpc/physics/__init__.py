@@ -1,0 +1,1 @@
+"""Liquid-argon TPC physics: detector parameters, particle deposits, the wire-plane image simulator."""

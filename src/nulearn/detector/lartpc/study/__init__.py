@@ -1,0 +1,1 @@
+"""Train, evaluate and report the cosmic/neutrino segmentation study."""
