@@ -35,7 +35,7 @@ from nulearn.flavor.data.tables import read_dataset
 from nulearn.flavor.evaluation.fast_flavor_figures import save_evolution_figures
 from nulearn.flavor.physics.fast_flavor import EvolveConfig
 from nulearn.flavor.physics.fast_flavor_batch import evolve_many, read_table
-from nulearn.flavor.physics.validity import require_rows
+from nulearn.flavor.physics.validity import require_rows, validate_features
 from nulearn.ml.io import atomic_output, check_input_file, check_output
 from nulearn.ml.progress import Progress
 
@@ -110,7 +110,9 @@ def _load(table: str | Path | pd.DataFrame) -> pd.DataFrame:
             frame = read_dataset(path).frame
     require_rows(frame, source)
     try:
-        return read_table(frame)
+        features = read_table(frame)
+        validate_features(features, list(features.columns), source=source)
+        return features
     except KeyError as err:
         present = ", ".join(map(str, frame.columns))
         raise ValueError(
@@ -118,7 +120,8 @@ def _load(table: str | Path | pd.DataFrame) -> pd.DataFrame:
             f"(n_nue, F_nue, ...): missing {err.args[0]}; present: {present}"
         ) from None
     except ValueError as err:
-        raise ValueError(f"{source}: {err}") from None
+        message = str(err)
+        raise ValueError(message if source in message else f"{source}: {message}") from None
 
 
 def evolve_table(
