@@ -6,7 +6,7 @@ random) and the solver runs active selection needs to reach random selection's e
 budget. Solver results are remembered in ``--cache`` (default ``$TMPDIR/nulearn-active-cache``),
 so a rerun (or a smaller budget) costs only the surrogate fits.
 
-Run: ``.venv/bin/python benchmarks/flavor/bench_active.py [--smoke] [--budget 300] [--out DIR]``.
+Run: ``.venv/bin/python benchmarks/flavor/bench_active.py [--smoke] [--budget 400] [--out DIR]``.
 Timings depend on machine load (the figures in the report were taken on a shared 2-core machine).
 """
 
@@ -43,7 +43,7 @@ def _log(description: str, total: int) -> Callable[[int], None]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds)")
-    parser.add_argument("--budget", type=int, default=300, help="solver runs per strategy, seed")
+    parser.add_argument("--budget", type=int, default=400, help="solver runs per strategy, seed")
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--initial", type=int, default=20)
     parser.add_argument("--pool", type=int, default=20000)
