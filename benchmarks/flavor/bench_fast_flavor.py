@@ -5,14 +5,16 @@ Prints Markdown tables:
 1. solver quality over the ELN-XLN configurations with a crossing (``xln`` scheme, maxent closure):
    growth rate fitted in the linear phase against the dispersion relation of the same box mode,
    lepton-number conservation, saturation;
-2. cost: seconds per configuration at the default resolution (one core) and configurations per
-   hour with :func:`~nulearn.flavor.physics.fast_flavor_batch.evolve_many` on 2 worker processes;
+2. cost: seconds per configuration at the default resolution (one core; median, 10th and 90th
+   percentiles, mean, max) and configurations per hour with
+   :func:`~nulearn.flavor.physics.fast_flavor_batch.evolve_many` on 2 worker processes
+   (``--cost-only`` stops here);
 3. resolution convergence: the asymptotic state at the default resolution against doubled n_mu,
    n_z, box length and halved dt, beside the seed-to-seed scatter of one box (the noise floor);
 4. the analytic prescriptions scored against the solver (solver = ground truth; every row is held
    out, the prescriptions have no fitted parameters).
 
-Run: ``.venv/bin/python benchmarks/flavor/bench_fast_flavor.py [--smoke] [--n 200] [--out DIR]``.
+Run: ``.venv/bin/python benchmarks/flavor/bench_fast_flavor.py [--smoke] [--n 200] [--cost-only] [--out DIR]``.
 Timings depend on machine load (the figures in the report were taken on a shared 2-core machine).
 """
 
@@ -77,6 +79,8 @@ def cost_table(results: pd.DataFrame, wall: float, config: EvolveConfig) -> pd.D
                 "n_mu": config.n_mu,
                 "n_z": config.n_z,
                 "s_per_config_median": float(evolved["seconds"].median()),
+                "s_per_config_p10": float(evolved["seconds"].quantile(0.1)),
+                "s_per_config_p90": float(evolved["seconds"].quantile(0.9)),
                 "s_per_config_mean": float(evolved["seconds"].mean()),
                 "s_per_config_max": float(evolved["seconds"].max()),
                 "ns_per_point_step": float(1e9 * (evolved["seconds"] / (steps * points)).median()),
@@ -190,6 +194,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2, help="seeds per convergence variant")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="also write tables and figures here")
+    parser.add_argument(
+        "--cost-only", action="store_true", help="only the cost table (solver speed on 2 cores)"
+    )
     args = parser.parse_args()
     config = EvolveConfig()
     n, conv_cells, seeds = args.n, args.convergence_cells, args.seeds
@@ -220,6 +227,8 @@ def main() -> None:
     print(markdown_table(quality_table(results)), "\n")
     print("## Cost at the default resolution (evolve_many, 2 worker processes)\n")
     print(markdown_table(cost_table(results, wall, config)), "\n")
+    if args.cost_only:
+        return
 
     print(f"## Resolution convergence ({conv_cells} configurations x {seeds} seeds)\n")
     conv = convergence_table(cells.iloc[:conv_cells], config, seeds)

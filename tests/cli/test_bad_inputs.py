@@ -166,6 +166,27 @@ def test_bad_table_is_refused(
     _refused(nulearn(*args), out, fx[bad].name)
 
 
+@pytest.mark.parametrize("bad", [b for b in BAD_TABLES if b != "csv"])  # CSV is an input of evolve
+def test_bad_table_is_refused_by_evolve(
+    nulearn: Callable[..., object], fx: dict[str, Path], tmp_path: Path, bad: str
+) -> None:
+    out = tmp_path / "out"
+    args = [
+        "flavor",
+        "evolve",
+        fx[bad],
+        "--out",
+        out,
+        "--n-mu",
+        "8",
+        "--n-z",
+        "32",
+        "--workers",
+        "1",
+    ]
+    _refused(nulearn(*args), out, fx[bad].name)
+
+
 @pytest.mark.parametrize("bad", ["nan_label", "label_2"])
 @pytest.mark.parametrize("command", ["train", "evaluate", "seeds"])
 def test_labels_other_than_0_1_are_refused_not_dropped(

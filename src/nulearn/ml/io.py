@@ -37,6 +37,7 @@ __all__ = [
     "atomic_output",
     "check_input_file",
     "check_output",
+    "check_scheduler",
     "load_npz",
     "open_hdf5",
     "read_yaml",
@@ -160,6 +161,25 @@ def atomic_output(
         else:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def check_scheduler(address: str, timeout_s: float = 5.0) -> None:
+    """Fail within seconds, in one line, when a Dask scheduler cannot be reached.
+
+    Args:
+        address: scheduler address, ``tcp://host:8786``.
+        timeout_s: seconds to wait for the connection.
+
+    Raises:
+        ValueError: the scheduler cannot be reached (the message names it and the reason).
+    """
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=f"{timeout_s}s")
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ValueError(f"cannot reach the Dask scheduler {address} ({err})") from None
+    client.close()
 
 
 def check_input_file(path: str | Path, what: str = "input") -> Path:

@@ -50,6 +50,7 @@ from nulearn.flavor.deploy.plan import DOMAIN_FLAG
 from nulearn.flavor.deploy.raw_moments import ALL_SPECIES, species_for_features
 from nulearn.flavor.deploy.snapshot import grid_blocks
 from nulearn.flavor.deploy.snapshot_layout import MomentReader, mapping_keys, parse_selector
+from nulearn.ml.io import check_scheduler
 
 __all__ = ["BACKENDS", "FlagResult", "flag_snapshot", "make_kernel", "parse_dataset_mapping"]
 
@@ -355,7 +356,7 @@ def flag_snapshot(
         if len(species) == 2 and not ignore_heavy_leptons:
             _refuse_heavy_leptons(h5, snapshot, model)
     if dask and dask != "local":
-        _check_scheduler(dask)
+        check_scheduler(dask)
     blocks = grid_blocks(shape, chunk_cells)
     provenance = _provenance(model, snapshot, mapping, shape, chunk_cells)
     kernel, chosen = (None, f"dask:{backend}") if dask else make_kernel(model, backend)
@@ -484,17 +485,6 @@ def _refuse_heavy_leptons(h5: Any, snapshot: Path, model: DeployableModel) -> No
             "crossings where nu_x and nu_xbar differ; use an ELN-XLN model, or "
             "--ignore-heavy-leptons to accept that"
         )
-
-
-def _check_scheduler(address: str, timeout_s: float = 5.0) -> None:
-    """Fail within seconds, in one line, when a Dask scheduler cannot be reached."""
-    from distributed import Client
-
-    try:
-        client = Client(address, timeout=f"{timeout_s}s")
-    except (OSError, TimeoutError) as err:
-        raise ValueError(f"cannot reach the Dask scheduler {address} ({err})") from None
-    client.close()
 
 
 def _dask_results(

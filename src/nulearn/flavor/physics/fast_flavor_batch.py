@@ -38,6 +38,8 @@ from nulearn.flavor.physics.species import (
     features_from_moments,
     species_for_features,
 )
+from nulearn.ml.io import check_scheduler
+from nulearn.ml.progress import Progress
 
 __all__ = ["MANIFEST", "evolve_many", "read_table", "solve_rows"]
 
@@ -202,7 +204,7 @@ def evolve_many(
     out: str | Path | None = None,
     n_jobs: int | None = None,
     resume: bool = True,
-    progress: bool = False,
+    progress: bool | Progress = False,
     dask: str | None = None,
     chunk_size: int = 8,
     on_chunk: Callable[[int], None] | None = None,
@@ -218,7 +220,8 @@ def evolve_many(
         n_jobs: worker processes (default: every core); 1 runs in this process.
         resume: reuse the finished chunks of a matching earlier run in ``out``; ``False``
             starts afresh (deleting old chunks there).
-        progress: show a progress bar (rows).
+        progress: ``True`` shows a tqdm bar (rows); a :data:`~nulearn.ml.progress.Progress`
+            callback receives the rows solved by this call instead.
         dask: Dask scheduler address (``tcp://host:8786``) or ``"local"`` (a local cluster of
             ``n_jobs`` single-threaded workers); ``None`` uses a local process pool.
         chunk_size: rows per chunk (the unit of work and of resumption).
@@ -230,7 +233,10 @@ def evolve_many(
 
     Raises:
         ValueError / FileNotFoundError: bad input table or values (naming column, row and
-            value), or an ``out`` directory holding a different run.
+            value), an ``out`` directory holding a different run, or an unreachable Dask
+            scheduler (checked before any work).
+        KeyboardInterrupt: on Ctrl-C, saying that ``out`` holds the finished chunks and that
+            rerunning the same call resumes.
     """
     cfg = config or EvolveConfig()
     features = read_table(table)
@@ -240,6 +246,8 @@ def evolve_many(
     # Validate every row up front: a bad row must fail before hours of solving, not in a worker.
     beams_from_moments(features, family, 2)
     jobs = n_jobs or os.cpu_count() or 1
+    if dask and dask != "local":
+        check_scheduler(dask)  # before the output folder is touched
     manifest = {
         "family": family,
         "config": cfg.to_dict(),
@@ -256,29 +264,43 @@ def evolve_many(
         for lo in range(0, len(features), chunk_size)
         if lo not in done
     ]
-    from tqdm.auto import tqdm
+    todo = sum(len(c) for _, c in chunks)
+    if callable(progress):
+        advance, close = progress(f"evolve {family}", todo), None
+    else:
+        from tqdm.auto import tqdm
 
-    bar = tqdm(
-        total=len(features),
-        initial=len(features) - sum(len(c) for _, c in chunks),
-        unit="cell",
-        disable=not progress,
-        desc=f"evolve {family}",
-    )
+        bar = tqdm(
+            total=len(features),
+            initial=len(features) - todo,
+            unit="cell",
+            disable=not progress,
+            desc=f"evolve {family}",
+        )
+        advance, close = bar.update, bar.close
     parts: list[pd.DataFrame] = []
     stream = (
         _dask(dask, chunks, family, cfg.to_dict(), jobs)
         if dask
         else _local(chunks, family, cfg.to_dict(), min(jobs, max(len(chunks), 1)))
     )
-    for n_finished, (lo, frame) in enumerate(stream, start=1):
-        if out_dir is not None:
-            _write_chunk(out_dir, lo, frame)
-        parts.append(frame)
-        bar.update(len(frame))
-        if on_chunk is not None:
-            on_chunk(n_finished)
-    bar.close()
+    try:
+        for n_finished, (lo, frame) in enumerate(stream, start=1):
+            if out_dir is not None:
+                _write_chunk(out_dir, lo, frame)
+            parts.append(frame)
+            advance(len(frame))
+            if on_chunk is not None:
+                on_chunk(n_finished)
+    except KeyboardInterrupt:
+        if out_dir is None:
+            raise
+        raise KeyboardInterrupt(
+            f"{out_dir} holds the chunks finished so far; rerun the same command to resume"
+        ) from None
+    finally:
+        if close is not None:
+            close()
     if out_dir is not None:
         parts = [pd.read_parquet(p) for p in sorted(out_dir.glob("part-*.parquet"))]
     if not parts:
