@@ -194,3 +194,35 @@ def test_cli_train_evaluate_and_refusals(nulearn, tmp_path: Path) -> None:  # ty
         "flavor", "closure", "train", "--solver", ROWS, "--out", tmp_path / "c3", "--hidden", "a"
     )
     assert res.exit_code == 2 and "--hidden" in res.stderr
+
+
+def test_torchscript_and_onnx_match_numpy(tmp_path: Path) -> None:
+    import onnxruntime as ort
+    import torch
+
+    from nulearn.flavor.deploy.closure_torch import RAW_COLUMNS, export_closure
+
+    model = _domain_model()
+    model.save(tmp_path / "c")
+    paths = export_closure(tmp_path / "c", tmp_path / "out", ("onnx", "torchscript"))
+    cells = _cells(32, seed=8)
+    moments = {
+        "n_nue": np.full(32, 2.0),
+        "n_nuebar": 2.0 * cells["alpha"].to_numpy(),
+        "n_nux": 2.0 * cells["alpha_x"].to_numpy(),
+        "n_nuxbar": 2.0 * cells["alpha_xbar"].to_numpy(),
+    } | {f"F_{s}": cells[f"F_{s}"].to_numpy().copy() for s in SPECIES}
+    moments["F_nue"][2] = -0.1  # invalid
+    moments["n_nux"][4] *= 80.0  # outside the training domain
+    ref = closure_reference(model, moments)
+    expected = np.stack([ref[f"{c}_out"] for c in RAW_COLUMNS], axis=1)
+    x = np.stack([moments[c] for c in RAW_COLUMNS], axis=1)
+    scripted = torch.jit.load(str(paths[1]))
+    out, status = scripted(torch.tensor(x))
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(status.numpy(), ref["status"])
+    session = ort.InferenceSession(str(paths[0]))
+    out, status = session.run(None, {"moments": x})
+    np.testing.assert_allclose(out, expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(status, ref["status"])
+    assert ref["status"][2] == -1 and ref["status"][4] not in (0, -1)

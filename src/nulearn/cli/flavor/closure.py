@@ -82,3 +82,18 @@ def evaluate_cmd(
 
     table = evaluate_closure(closure, solver, n_mu=n_mu, out=out)
     _print_table(table)
+
+
+@app.command("export")
+def export_cmd(
+    closure: Path = typer.Argument(..., help="Closure directory."),
+    out: Path = typer.Option(..., help="Folder for the exported files."),
+    fmt: list[str] = typer.Option(
+        ["c", "onnx", "torchscript"], "--format", help="c, onnx or torchscript (repeatable)."
+    ),
+) -> None:
+    """Export a closure to generated C, ONNX and TorchScript (raw moments in, asymptotic out)."""
+    from nulearn.flavor.deploy.closure_torch import export_closure
+
+    for path in export_closure(closure, out, tuple(fmt)):
+        typer.echo(f"wrote {path}")
