@@ -19,6 +19,7 @@ PILLARS = ("flavor", "cosmo", "detector")
 # Smoke runs above ~15 s on a shared 2-core machine (compilers, CAMB, several trainings).
 SLOW = {
     "flavor/bench_active.py",
+    "flavor/bench_closure.py",
     "flavor/bench_deploy.py",
     "flavor/bench_growth.py",
     "cosmo/bench_cnn.py",

@@ -10,6 +10,7 @@ Each command parses its options, calls one library function and prints a short s
 * :mod:`~nulearn.cli.flavor.growth`: ``growth``;
 * :mod:`~nulearn.cli.flavor.evolve`: ``evolve`` (fast-flavor solver);
 * :mod:`~nulearn.cli.flavor.active`: ``active`` (active learning of the solver's asymptotic state);
+* :mod:`~nulearn.cli.flavor.closure`: ``closure train``, ``closure evaluate``, ``closure export``;
 * :mod:`~nulearn.cli.flavor.studies`: ``reproduce``, ``study``.
 """
 
@@ -18,9 +19,11 @@ from __future__ import annotations
 import typer
 
 from nulearn.cli.flavor import active, data, deep, deploy, evolve, growth, models, studies
+from nulearn.cli.flavor import closure, data, deep, deploy, growth, models, studies
 
 __all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True)
 for _area in (data, models, deep, deploy, growth, evolve, active, studies):
     app.registered_commands.extend(_area.app.registered_commands)
+app.add_typer(closure.app, name="closure")

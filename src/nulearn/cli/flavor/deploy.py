@@ -91,6 +91,12 @@ def flag_cmd(
     progress: Progress = True,
     ignore_heavy_leptons: IgnoreHeavyLeptons = False,
     trust_model: TrustModel = False,
+    asymptotic: Path | None = typer.Option(
+        None,
+        "--asymptotic",
+        help="Closure directory: also write the asymptotic moments of every cell "
+        "(group /asymptotic; closure for flag 1, unchanged for flag 0).",
+    ),
 ) -> None:
     """Flag every cell of a snapshot: P(crossing), flag, validity; resumable, chunked, Dask-ready."""
     from nulearn.flavor.deploy.flagging import flag_snapshot, parse_dataset_mapping
@@ -120,6 +126,17 @@ def flag_cmd(
         f"{res.n_invalid:,} invalid; backend {res.backend}, {res.seconds:.2f} s "
         f"({res.n_cells / max(res.seconds, 1e-9):.3g} cells/s){resumed}"
     )
+    if asymptotic is not None:
+        from nulearn.flavor.deploy.closure_flagging import write_asymptotic
+
+        counts = write_asymptotic(
+            snapshot, res.out, asymptotic, parse_dataset_mapping(map_), chunk_cells
+        )
+        typer.echo(
+            f"wrote /asymptotic: {counts['converted']:,} unstable cells converted "
+            f"({counts['outside_domain']:,} outside the closure's training domain), "
+            f"{counts['kept']:,} stable cells kept, {counts['not_computed']:,} not computed"
+        )
     valid = res.n_cells - res.n_invalid
     if res.n_outside:
         share = res.n_outside / max(valid, 1)

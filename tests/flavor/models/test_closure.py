@@ -1,0 +1,228 @@
+"""The learned asymptotic closure: exact conservation, realizability, persistence, fitting,
+scoring, the generated C against NumPy, and the CLI."""
+
+from __future__ import annotations
+
+import ctypes
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nulearn.flavor.deploy.closure_codegen import (
+    CLOSURE_OUT_NAMES,
+    closure_reference,
+    generate_closure_c,
+)
+from nulearn.flavor.deploy.toolchain import compile_shared, compiler_available
+from nulearn.flavor.evaluation.closure import (
+    CLOSURE_NAME,
+    conservation_error,
+    load_solver_rows,
+    score_closure,
+    split_rows,
+)
+from nulearn.flavor.models.closure import (
+    CLOSURE_INPUTS,
+    ClosureModel,
+    _torch_rebuild,
+    fit_closure,
+    moments_before,
+    rebuild_moments,
+)
+from nulearn.flavor.physics.species import SPECIES
+from nulearn.ml.domain import TrainingDomain
+
+ROWS = Path(__file__).parents[2] / "fixtures" / "closure" / "solver_rows.parquet"
+
+
+def _cells(n: int, seed: int = 0) -> pd.DataFrame:
+    from nulearn.flavor.data.sampling import sample_features
+
+    return pd.DataFrame(sample_features("xln", n, np.random.default_rng(seed)))
+
+
+def test_any_logits_conserve_exactly_and_stay_realizable() -> None:
+    cells = _cells(200)
+    before = moments_before(cells)
+    logits = np.random.default_rng(1).normal(0.0, 8.0, (200, 3))
+    after = rebuild_moments(before, logits)
+    for e, x in (("nue", "nux"), ("nuebar", "nuxbar")):
+        total = before[f"n_{e}"] + before[f"n_{x}"]
+        np.testing.assert_allclose(after[f"n_{e}"] + after[f"n_{x}"], total, atol=1e-13)
+        flux = before[f"j_{e}"] + before[f"j_{x}"]
+        np.testing.assert_allclose(after[f"j_{e}"] + after[f"j_{x}"], flux, atol=1e-13)
+    pred = pd.DataFrame({k: v for k, v in after.items() if not k.startswith("j_")})
+    assert conservation_error(cells, pred) < 1e-12
+    for s in SPECIES:
+        assert (after[f"n_{s}"] >= -1e-15).all()
+        assert (np.abs(after[f"j_{s}"]) <= after[f"n_{s}"] + 1e-12).all()
+
+
+def test_torch_twin_matches_numpy() -> None:
+    import torch
+
+    cells = _cells(50, seed=2)
+    before = moments_before(cells)
+    logits = np.random.default_rng(3).normal(size=(50, 3))
+    a = rebuild_moments(before, logits)
+    b = _torch_rebuild({k: torch.tensor(v) for k, v in before.items()}, torch.tensor(logits))
+    for k, v in b.items():
+        np.testing.assert_allclose(v.numpy(), a[k], atol=1e-14)
+
+
+def test_save_load_roundtrip_and_refusals(tmp_path: Path) -> None:
+    model = ClosureModel.untrained((4,))
+    model.save(tmp_path / "c")
+    back = ClosureModel.load(tmp_path / "c")
+    cells = _cells(20)
+    pd.testing.assert_frame_equal(model.predict(cells), back.predict(cells))
+    (tmp_path / "bad.json").write_text('{"format": "other"}')
+    with pytest.raises(ValueError, match="not a nulearn closure"):
+        ClosureModel.load(tmp_path / "bad.json")
+    with pytest.raises(FileNotFoundError):
+        ClosureModel.load(tmp_path / "missing")
+    with pytest.raises(ValueError, match="alpha"):
+        model.predict(cells.assign(alpha=-1.0))
+
+
+def test_fit_improves_on_the_untrained_closure_and_scores_beside_prescriptions() -> None:
+    rows = load_solver_rows([ROWS])
+    split = split_rows(rows, 0.25, seed=0)
+    train, test = rows.iloc[split.train], rows.iloc[split.val]
+    model = fit_closure(
+        train, (8,), pretrain_rows=0, finetune_epochs=200, finetune_learning_rate=0.02
+    )
+    assert model.domain is not None
+    fitted = np.abs(model.predict(train)["n_nue"] - train["n_nue_after"]).mean()
+    untrained = np.abs(ClosureModel.untrained((8,)).predict(train)["n_nue"] - train["n_nue_after"])
+    assert fitted < 0.3 * untrained.mean()
+    table = score_closure(model, test, n_mu=8, prescriptions=("no_mixing", "box"))
+    assert set(table["prescription"]) == {"no_mixing", "box", CLOSURE_NAME}
+    closure = table[table.prescription == CLOSURE_NAME].set_index("quantity")["mae"]
+    assert closure["eln_xln_number"] < 1e-9  # conserved (the solver to ~1e-11)
+
+
+def _domain_model() -> ClosureModel:
+    base = ClosureModel.untrained((6, 5), seed=4)
+    x = _cells(400, seed=5)[list(CLOSURE_INPUTS)].to_numpy()
+    domain = TrainingDomain.fit(x, CLOSURE_INPUTS, n_components=2).to_dict()
+    return ClosureModel(base.mean, base.scale, base.weights, base.biases, domain)
+
+
+@pytest.mark.skipif(not compiler_available("c"), reason="gcc not installed")
+def test_generated_c_matches_numpy(tmp_path: Path) -> None:
+    model = _domain_model()
+    cells = _cells(64, seed=6)
+    scale = np.linspace(0.5, 3e4, 64)  # densities in any unit
+    moments = {"n_nue": scale}
+    for s in SPECIES[1:]:
+        moments[f"n_{s}"] = (
+            cells[{"nuebar": "alpha", "nux": "alpha_x", "nuxbar": "alpha_xbar"}[s]].to_numpy()
+            * scale
+        )
+    for s in SPECIES:
+        moments[f"F_{s}"] = cells[f"F_{s}"].to_numpy().copy()
+    moments["F_nux"][3] = 1.2  # invalid
+    moments["n_nuebar"][5] = np.nan  # invalid
+    moments["n_nux"][7] *= 50.0  # far outside the training domain
+    header = tmp_path / "closure.h"
+    header.write_text(generate_closure_c(model))
+    lib = ctypes.CDLL(str(compile_shared(header, tmp_path / "libclosure.so", "c")))
+    order = ["n_nue", "n_nuebar", "n_nux", "n_nuxbar", "F_nue", "F_nuebar", "F_nux", "F_nuxbar"]
+    inputs = [np.ascontiguousarray(moments[k], dtype=np.float64) for k in order]
+    outs = {name: np.empty(64) for name in CLOSURE_OUT_NAMES}
+    status = np.empty(64, dtype=np.int8)
+    ptr = ctypes.POINTER(ctypes.c_double)
+    lib.nulearn_closure(
+        *(a.ctypes.data_as(ptr) for a in inputs),
+        ctypes.c_int64(64),
+        *(outs[name].ctypes.data_as(ptr) for name in CLOSURE_OUT_NAMES),
+        status.ctypes.data_as(ctypes.POINTER(ctypes.c_int8)),
+    )
+    ref = closure_reference(model, moments)
+    np.testing.assert_array_equal(status, ref["status"])
+    assert status[3] == -1 and status[5] == -1 and status[7] not in (0, -1)
+    for name in CLOSURE_OUT_NAMES:
+        np.testing.assert_allclose(outs[name], ref[name], rtol=1e-9, atol=1e-9 * scale.max())
+
+
+def test_cli_train_evaluate_and_refusals(nulearn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "closure"
+    res = nulearn(
+        "flavor",
+        "closure",
+        "train",
+        "--solver",
+        ROWS,
+        "--out",
+        out,
+        "--hidden",
+        "6",
+        "--pretrain-rows",
+        "200",
+        "--pretrain-epochs",
+        "60",
+        "--finetune-epochs",
+        "20",
+        "--n-mu",
+        "8",
+    )
+    assert res.exit_code == 0, res.stderr
+    assert "learned_closure" in res.stdout and "ratio" in res.stdout
+    assert (out / "closure.json").is_file()
+    res = nulearn(
+        "flavor",
+        "closure",
+        "evaluate",
+        out,
+        "--solver",
+        ROWS,
+        "--n-mu",
+        "8",
+        "--out",
+        tmp_path / "t.csv",
+    )
+    assert res.exit_code == 0, res.stderr
+    assert (tmp_path / "t.csv").is_file()
+    res = nulearn(
+        "flavor", "closure", "train", "--solver", tmp_path / "nope", "--out", tmp_path / "c2"
+    )
+    assert res.exit_code == 2 and "do not exist" in res.stderr
+    res = nulearn(
+        "flavor", "closure", "train", "--solver", ROWS, "--out", tmp_path / "c3", "--hidden", "a"
+    )
+    assert res.exit_code == 2 and "--hidden" in res.stderr
+
+
+def test_torchscript_and_onnx_match_numpy(tmp_path: Path) -> None:
+    import onnxruntime as ort
+    import torch
+
+    from nulearn.flavor.deploy.closure_torch import RAW_COLUMNS, export_closure
+
+    model = _domain_model()
+    model.save(tmp_path / "c")
+    paths = export_closure(tmp_path / "c", tmp_path / "out", ("onnx", "torchscript"))
+    cells = _cells(32, seed=8)
+    moments = {
+        "n_nue": np.full(32, 2.0),
+        "n_nuebar": 2.0 * cells["alpha"].to_numpy(),
+        "n_nux": 2.0 * cells["alpha_x"].to_numpy(),
+        "n_nuxbar": 2.0 * cells["alpha_xbar"].to_numpy(),
+    } | {f"F_{s}": cells[f"F_{s}"].to_numpy().copy() for s in SPECIES}
+    moments["F_nue"][2] = -0.1  # invalid
+    moments["n_nux"][4] *= 80.0  # outside the training domain
+    ref = closure_reference(model, moments)
+    expected = np.stack([ref[f"{c}_out"] for c in RAW_COLUMNS], axis=1)
+    x = np.stack([moments[c] for c in RAW_COLUMNS], axis=1)
+    scripted = torch.jit.load(str(paths[1]))
+    out, status = scripted(torch.tensor(x))
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(status.numpy(), ref["status"])
+    session = ort.InferenceSession(str(paths[0]))
+    out, status = session.run(None, {"moments": x})
+    np.testing.assert_allclose(out, expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(status, ref["status"])
+    assert ref["status"][2] == -1 and ref["status"][4] not in (0, -1)
