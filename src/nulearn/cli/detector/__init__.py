@@ -5,7 +5,7 @@
 * ``nulearn detector tpc simulate | reconstruct | train | generate``: the liquid-xenon TPC
   (:mod:`nulearn.cli.detector.tpc`);
 * ``nulearn detector graph simulate | study``: graph networks on a sparse in-ice optical array
-  (:mod:`nulearn.cli.detector.graph`).
+  (:mod:`nulearn.cli.detector.graph`);
 * ``nulearn detector segment simulate | train | evaluate | study``: cosmic/neutrino segmentation
   of liquid-argon TPC wire-plane images (:mod:`nulearn.cli.detector.segment`).
 
@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import typer
 
-from nulearn.cli.detector import cvn, graph, tpc
-from nulearn.cli.detector import cvn, segment, tpc
+from nulearn.cli.detector import cvn, graph, segment, tpc
 
 __all__ = ["app"]
 

@@ -18,8 +18,17 @@ from __future__ import annotations
 
 import typer
 
-from nulearn.cli.flavor import active, data, deep, deploy, evolve, growth, models, studies
-from nulearn.cli.flavor import closure, data, deep, deploy, growth, models, studies
+from nulearn.cli.flavor import (
+    active,
+    closure,
+    data,
+    deep,
+    deploy,
+    evolve,
+    growth,
+    models,
+    studies,
+)
 
 __all__ = ["app"]
 
