@@ -81,7 +81,7 @@ TPC = [
 @pytest.mark.parametrize(
     ("package", "expected"),
     [
-        ("nulearn.detector", ["cvn", "optical", "tpc"]),
+        ("nulearn.detector", ["cvn", "lartpc", "optical", "tpc"]),
         ("nulearn.detector.cvn", CVN),
         ("nulearn.detector.tpc", TPC),
     ],

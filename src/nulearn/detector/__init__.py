@@ -6,7 +6,9 @@ Three studies, each arranged by role (physics or data → models → evaluation 
 * :mod:`nulearn.detector.tpc`: a liquid-xenon TPC (EXO-200-like): waveform simulation,
   conventional reconstruction, energy and site CNNs, a conditional WGAN-GP;
 * :mod:`nulearn.detector.optical`: a sparse in-ice optical array (IceCube-like): hit simulation
-  with a Pandel time PDF, the classical line fit, a DynEdge-style GNN against a string-grid CNN.
+  with a Pandel time PDF, the classical line fit, a DynEdge-style GNN against a string-grid CNN;
+* :mod:`nulearn.detector.lartpc`: liquid-argon TPC wire-plane images (SBND-like): a simulator
+  with per-pixel truth, a class-weighted UNet against a Hough/timing cosmic tagger.
 
 The subpackages are imported on first use.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["cvn", "optical", "tpc"]
+__all__ = ["cvn", "lartpc", "optical", "tpc"]
 
 
 def __getattr__(name: str) -> Any:
