@@ -26,7 +26,7 @@ def verdict(res: LightEvaluation, method: str = "CNN") -> str:
     text = f"{method}: 3D RMS {rms3:.1f} mm, {met} the EXO-200 figure of {target} mm"
     if base is not None and method != "centroid (calibrated)":
         b = float(base["RMS [mm]"].to_numpy()[3])
-        text += f"; calibrated centroid {b:.1f} mm ({b / rms3:.1f}x the CNN's)"
+        text += f"; calibrated centroid {b:.1f} mm (CNN/centroid = {rms3 / b:.2f})"
     return text + "."
 
 
