@@ -2,7 +2,7 @@
 speed, then the waveform CNN against the calibrated light-weighted centroid on held-out events,
 per axis and in 3D, against EXO-200's published 22.5 mm (13.6, 11.3, 8.1 mm per axis).
 
-Usage: .venv/bin/python benchmarks/detector/bench_detector_tpc_light.py [--n-train 8000 --n-test 2000 --epochs 15 --threads 2]
+Usage: .venv/bin/python benchmarks/detector/bench_detector_tpc_light.py [--n-train 4000 --n-test 1500 --epochs 6 --threads 2]
 Prints the measured figures and writes a Markdown report (default reports/detector-tpc-light-bench).
 Training and test events come from independent seeds; the test events are used for nothing else.
 """
@@ -41,9 +41,9 @@ def _speed(light: LightConfig, n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n-train", type=int, default=8000)
-    parser.add_argument("--n-test", type=int, default=2000)
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--n-train", type=int, default=4000)
+    parser.add_argument("--n-test", type=int, default=1500)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("reports/detector-tpc-light-bench"))
