@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from nulearn.cli.detector import tpc_light
 from nulearn.cli.options import MaxEpochs, NEvents, Progress, Seed, Threads, TPCConfigFile
 from nulearn.cli.progress import reporter
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True, help="Liquid-xenon TPC (EXO-200-like) waveforms.")
+app.add_typer(tpc_light.app, name="light")
 
 
 class EventKind(StrEnum):

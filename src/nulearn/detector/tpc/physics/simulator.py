@@ -49,6 +49,8 @@ class ChargeClusters:
         side: drift region, 0 for z < 0 and 1 for z >= 0.
         arrival_us: arrival time at the U plane, from the start of the waveform.
         sigma_mm: transverse diffusion width at the U plane.
+        position_mm: cluster position at creation, shape (n_events, n_clusters, 3).
+        energy_kev: deposited energy of the cluster.
         mask: which clusters exist (and are inside the wire plane).
     """
 
@@ -94,6 +96,9 @@ class ChargeClusters:
             -t_total / cfg.electron_lifetime_us
         )
         self.x_mm: NDArray[np.float64] = pos[..., 0]
+        # Kept for the scintillation light of the same clusters (physics/light.py).
+        self.position_mm: NDArray[np.float64] = pos
+        self.energy_kev: NDArray[np.float64] = np.where(exists, energy, 0.0)
         self.side: NDArray[np.int64] = (z >= 0).astype(np.int64)
         self.arrival_us: NDArray[np.float64] = cfg.trigger_sample * cfg.sampling_period_us + t_total
         # D_T in cm^2/s = 1e-4 mm^2/us.
