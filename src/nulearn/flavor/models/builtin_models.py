@@ -20,7 +20,7 @@ They are rebuilt by ``scripts/build_builtin_models.py``
 >>> resolve_model_dir("builtin:nope")
 Traceback (most recent call last):
 ...
-ValueError: unknown built-in model 'builtin:nope'; known: builtin:eln-lr2, builtin:xln-lr2, builtin:xln-gbt, builtin:xln3d-mlp
+ValueError: unknown built-in model 'builtin:nope'; known: builtin:eln-lr2, builtin:xln-lr2, builtin:xln-gbt, builtin:xln-mlp, builtin:xln3d-mlp
 """
 
 from __future__ import annotations
@@ -163,6 +163,13 @@ BUILTIN_SPECS: dict[str, BuiltinSpec] = {
             "xln",
             100_000,
             config={"num_leaves": 15, "max_rounds": 300},
+        ),
+        BuiltinSpec(
+            "xln-mlp",
+            "mlp",
+            "ELN-XLN crossing: MLP (128-128-64, calibrated) on the seven moment features",
+            "xln",
+            40_000,
         ),
         BuiltinSpec(
             "xln3d-mlp",
