@@ -155,7 +155,11 @@ ModelKeyOption = Annotated[
 Progress = Annotated[bool, typer.Option(help="Show a progress bar.")]
 #: A model directory (``card.yaml`` and the estimator), as the first argument.
 ModelDir = Annotated[
-    Path, typer.Argument(help="Model directory written by `nulearn flavor train`.")
+    Path,
+    typer.Argument(
+        help="Model directory written by `nulearn flavor train`, or builtin:NAME for a "
+        "ready-made model (list: `nulearn flavor models`)."
+    ),
 ]
 #: Load a model directory whose card has no integrity checksum, or whose estimator file needs an
 #: unrestricted unpickler (older nulearn, another tool).

@@ -4,7 +4,7 @@ Each command parses its options, calls one library function and prints a short s
 
 * :mod:`~nulearn.cli.flavor.data`: ``generate``, ``label``, ``generate3d``, ``label3d``,
   ``transport``, ``snapshot``;
-* :mod:`~nulearn.cli.flavor.models`: ``train``, ``predict``, ``evaluate``;
+* :mod:`~nulearn.cli.flavor.models`: ``models``, ``train``, ``predict``, ``evaluate``;
 * :mod:`~nulearn.cli.flavor.deep`: ``tune``, ``seeds``, ``compact``, ``calibration``;
 * :mod:`~nulearn.cli.flavor.deploy`: ``export``, ``flag``;
 * :mod:`~nulearn.cli.flavor.growth`: ``growth``;

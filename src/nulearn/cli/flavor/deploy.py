@@ -65,7 +65,9 @@ def flag_cmd(
         help="HDF5 snapshot with moment datasets (default layout: /n_nue, /F_nue, ...; "
         "3D-moment models: /n_nue, /flux_x_nue, /flux_y_nue, /flux_z_nue, ...).",
     ),
-    model: Path = typer.Option(..., "--model", help="Model directory."),
+    model: Path = typer.Option(
+        ..., "--model", help="Model directory, or builtin:NAME (`nulearn flavor models`)."
+    ),
     out: Path = typer.Option(..., "--out", help="Flags file to write (or resume)."),
     map_: list[str] = typer.Option(
         [],

@@ -1,5 +1,6 @@
-"""``nulearn flavor train | predict | evaluate``: crossing classifiers from the model registry,
-saved with model cards (:mod:`nulearn.flavor.evaluation.files`)."""
+"""``nulearn flavor models | train | predict | evaluate``: crossing classifiers from the model
+registry, saved with model cards (:mod:`nulearn.flavor.evaluation.files`), and the ready-made
+built-ins (:mod:`nulearn.flavor.models.builtin_models`)."""
 
 from __future__ import annotations
 
@@ -159,3 +160,17 @@ def evaluate_cmd(
         )
     if res.report is not None:
         typer.echo(f"wrote {res.report}")
+
+
+@app.command("models")
+def models_cmd(
+    name: str | None = typer.Argument(
+        None,
+        help="A built-in (builtin:NAME) to show in full: how it was trained, data hash, scores.",
+    ),
+    builtin: bool = typer.Option(False, "--builtin", help="List only the ready-made models."),
+) -> None:
+    """List the ready-made models (scores beside the Bayes ceiling, speed) and the registry keys."""
+    from nulearn.flavor.models.builtin_models import describe_models
+
+    typer.echo(describe_models(name, builtin_only=builtin))

@@ -267,9 +267,12 @@ def _mlp_proba_float64(est: Any, x: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def load_deployable(model_dir: str | Path, *, trusted: bool = False) -> DeployableModel:
-    """Load a model directory (card checked by :func:`nulearn.ml.model_card.load_model`;
-    ``trusted`` as there)."""
-    model_dir = Path(model_dir)
+    """Load a model directory, or a built-in named ``builtin:NAME``
+    (:func:`~nulearn.flavor.models.builtin_models.resolve_model_dir`); the card is checked by
+    :func:`nulearn.ml.model_card.load_model` (``trusted`` as there)."""
+    from nulearn.flavor.models.builtin_models import resolve_model_dir
+
+    model_dir = resolve_model_dir(model_dir)
     carded = load_model(model_dir, trusted=trusted)
     return DeployableModel(
         model_dir=model_dir,

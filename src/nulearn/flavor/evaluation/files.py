@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nulearn.flavor.data.tables import check_table_output, read_table, write_dataset
+from nulearn.flavor.models.builtin_models import resolve_model_dir
 
 __all__ = [
     "Evaluation",
@@ -136,28 +137,61 @@ def domain_mask(carded: Any, frame: pd.DataFrame, valid: np.ndarray, source: str
     return inside
 
 
-def model_inputs(frame: pd.DataFrame, features: Sequence[str], source: str) -> pd.DataFrame:
+def model_inputs(
+    frame: pd.DataFrame, features: Sequence[str], source: str, *, mask_invalid: bool = False
+) -> pd.DataFrame:
     """``frame`` with the model's feature columns: as they are, or computed from raw moments
-    (``n_*``, ``F_*``: density ratios to n_nue and the flux factors) when the table holds those
-    instead, as ``label``, ``flag`` and the exported code accept them.
+    when the table holds those instead, as ``label``, ``flag`` and the exported code accept them:
+    ``n_*``, ``F_*`` (density ratios to n_nue and the flux factors), or for a 3D-moment model
+    ``n_*``, ``flux_x_*``, ``flux_y_*``, ``flux_z_*``
+    (:func:`~nulearn.flavor.physics.moments3d.features_from_moments3d`).
+
+    Args:
+        mask_invalid: 3D moments of an unphysical row (n <= 0, |flux| >= n, non-finite) give NaN
+            features (then masked by the caller) instead of an error naming the row.
 
     Raises:
-        ValueError: neither the features nor the raw moments they come from are present.
+        ValueError: neither the features nor the raw moments they come from are present, or
+            (without ``mask_invalid``) a row of 3D moments is unphysical.
     """
     from nulearn.flavor.physics.species import features_from_moments
 
     missing = [c for c in features if c not in frame.columns]
     if not missing:
         return frame
-    if "n_nue" in frame.columns:
+    computed = None
+    if any(str(c).startswith("cos_") for c in features) and "flux_x_nue" in frame.columns:
+        computed = _features3d(frame, source, mask_invalid)
+    elif "n_nue" in frame.columns and "F_nue" in frame.columns:
         computed = features_from_moments(frame, validate=False)
-        if all(c in computed.columns or c in frame.columns for c in features):
-            keep = frame.drop(columns=[c for c in computed.columns if c in frame.columns])
-            return keep.join(computed)
+    if computed is not None and all(c in computed.columns or c in frame.columns for c in features):
+        keep = frame.drop(columns=[c for c in computed.columns if c in frame.columns])
+        return keep.join(computed)
     raise ValueError(
         f"{source} lacks the model's feature columns {missing} (and the raw moments n_*, F_* "
-        f"to compute them); present: {list(map(str, frame.columns))}"
+        f"or n_*, flux_x_*, flux_y_*, flux_z_* to compute them); present: {list(map(str, frame.columns))}"
     )
+
+
+def _features3d(frame: pd.DataFrame, source: str, mask_invalid: bool) -> pd.DataFrame:
+    """3D invariant features; NaN on unphysical rows with ``mask_invalid``, else their error."""
+    from nulearn.flavor.physics.moments3d import features_from_moments3d, species_in
+
+    if not mask_invalid:
+        try:
+            return features_from_moments3d(frame)
+        except ValueError as err:
+            raise ValueError(f"{source}: {err}") from None
+    species = species_in(frame)
+    ok = np.ones(len(frame), dtype=bool)
+    for s in species:
+        n = frame[f"n_{s}"].to_numpy(dtype=np.float64)
+        vec = frame[[f"flux_{a}_{s}" for a in "xyz"]].to_numpy(dtype=np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            ok &= np.isfinite(n) & (n > 0) & np.isfinite(vec).all(axis=1)
+            ok &= np.linalg.norm(np.where(np.isfinite(vec), vec, 0.0), axis=1) < n
+    valid = features_from_moments3d(frame.loc[ok])
+    return valid.reindex(frame.index)
 
 
 @dataclass(frozen=True)
@@ -189,7 +223,7 @@ class Prediction:
 
 
 def predict_table(
-    model_dir: str | Path,
+    model_dir: str | Path,  # or builtin:NAME (resolve_model_dir)
     inp: str | Path,
     out: str | Path,
     *,
@@ -200,7 +234,9 @@ def predict_table(
 ) -> Prediction:
     """P(crossing) for every row of a table, written with the input columns to ``out``.
 
-    The table holds the model's feature columns, or raw moments (``n_*``, ``F_*``) from which
+    ``model_dir`` is a model directory or ``builtin:NAME``
+    (:func:`~nulearn.flavor.models.builtin_models.resolve_model_dir`). The table holds the
+    model's feature columns, or raw moments (``n_*``, ``F_*``) from which
     they are computed (:func:`model_inputs`). Flux factors must lie in [0, 1) and densities and
     density ratios be > 0: an unphysical row raises an error naming it, or with
     ``mask_invalid`` gets ``crossing_pred = -1``, never a label. ELN-XLN data given to an ELN
@@ -215,10 +251,10 @@ def predict_table(
     from nulearn.ml.model_card import load_model
 
     check_table_output(out)
-    carded = load_model(model_dir, trusted=trust_model)
+    carded = load_model(resolve_model_dir(model_dir), trusted=trust_model)
     ds = read_table(inp)
     features = list(carded.card.feature_names)
-    frame = model_inputs(ds.frame, features, str(inp))
+    frame = model_inputs(ds.frame, features, str(inp), mask_invalid=mask_invalid)
     check_scheme(
         features,
         frame,
@@ -282,7 +318,8 @@ def evaluate_saved_model(
     """Score a saved model on labelled data (never its training data), beside the Bayes ceiling.
 
     Args:
-        model_dir: model directory written by :func:`train_from_table`.
+        model_dir: model directory written by :func:`train_from_table`, or ``builtin:NAME``
+            (:func:`~nulearn.flavor.models.builtin_models.resolve_model_dir`).
         data: labelled test table; every label must be 0 or 1 (others are refused, not skipped).
         where: feature ranges ``COL=LOW:HIGH`` (:func:`nulearn.flavor.data.splits.parse_ranges`).
         threshold: decision threshold p_c (default: the card's).
@@ -299,7 +336,7 @@ def evaluate_saved_model(
         from nulearn.ml.io import check_output
 
         check_output(report_dir, directory=True, what="--out (report folder)")
-    carded = load_model(model_dir, trusted=trust_model)
+    carded = load_model(resolve_model_dir(model_dir), trusted=trust_model)
     label = carded.card.label
     features = list(carded.card.feature_names)
     frame = model_inputs(read_table(data, label=label).frame, features, str(data))
