@@ -37,10 +37,10 @@ def train_cmd(
     out: Path = typer.Option(..., help="Closure directory to write (closure.json)."),
     test_fraction: float = typer.Option(0.25, help="Held-out share of configurations/profiles."),
     seed: int = typer.Option(0, help="Seed of the split, the weights and the pretraining cells."),
-    hidden: str = typer.Option("16,16", help="Hidden layer widths, comma separated."),
-    pretrain_rows: int = typer.Option(4000, min=0, help="box_power-labelled pretraining cells."),
-    pretrain_epochs: int = typer.Option(400, min=0, help="Adam steps of the pretraining."),
-    finetune_epochs: int = typer.Option(200, min=0, help="Adam steps on the solver rows."),
+    hidden: str = typer.Option("32,32", help="Hidden layer widths, comma separated."),
+    pretrain_rows: int = typer.Option(10000, min=0, help="box_power-labelled pretraining cells."),
+    pretrain_epochs: int = typer.Option(2500, min=0, help="Adam steps of the pretraining."),
+    finetune_epochs: int = typer.Option(400, min=0, help="Adam steps on the solver rows."),
     n_mu: int = typer.Option(32, min=2, help="Beams of the prescriptions scored beside it."),
 ) -> None:
     """Train the closure on solver rows (split by configuration/profile) and score the held-out rows."""

@@ -189,10 +189,10 @@ def train_closure(
     *,
     test_fraction: float = 0.25,
     seed: int = 0,
-    hidden: tuple[int, ...] = (16, 16),
-    pretrain_rows: int = 4000,
-    pretrain_epochs: int = 400,
-    finetune_epochs: int = 200,
+    hidden: tuple[int, ...] = (32, 32),
+    pretrain_rows: int = 10000,
+    pretrain_epochs: int = 2500,
+    finetune_epochs: int = 400,
     n_mu: int = 32,
 ) -> tuple[ClosureModel, pd.DataFrame]:
     """Load solver rows, split by configuration/profile, fit, score the held-out rows, save.

@@ -39,8 +39,9 @@ follow the prescriptions (the asymptotic state depends on where G(mu) changes si
 feature space): a degree-5 polynomial fitted to ``box_power`` on 20,000 cells still misses it by
 0.054 in n_nue, more than ``box_power`` misses the solver. Training has two stages: pretraining on
 many cheap cells labelled by the ``box_power`` prescription (:func:`distillation_rows`), then
-fine-tuning on the solver rows, both minimizing the mean absolute error of the rebuilt
-moments (the closure is meant for cells a flagger marks unstable).
+fine-tuning on the solver rows, both minimizing the mean absolute error of the rebuilt densities
+and fluxes. Stable cells keep their moments: the closure is meant for the cells a flagger marks
+unstable.
 
 >>> import numpy as np, pandas as pd
 >>> cells = pd.DataFrame({"alpha": [0.9], "alpha_x": [0.5], "alpha_xbar": [0.5], "F_nue": [0.1],
@@ -390,9 +391,9 @@ def fit_closure(
     solver: pd.DataFrame,
     hidden: tuple[int, ...] = (32, 32),
     *,
-    pretrain_rows: int = 20000,
-    pretrain_epochs: int = 1500,
-    finetune_epochs: int = 300,
+    pretrain_rows: int = 10000,
+    pretrain_epochs: int = 2500,
+    finetune_epochs: int = 400,
     learning_rate: float = 0.01,
     finetune_learning_rate: float = 0.002,
     seed: int = 0,
