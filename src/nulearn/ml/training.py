@@ -25,6 +25,7 @@ from nulearn.ml.progress import EpochLog, current_epoch_log
 
 __all__ = [
     "RestoreBestWeights",
+    "SupervisedModule",
     "TrainerConfig",
     "TrainingDiverged",
     "best_weights",
@@ -309,3 +310,33 @@ def _unreadable(err: Exception) -> str:
             "not loaded because loading them runs code from the file"
         )
     return "not a PyTorch weights file (foreign or truncated)"
+
+
+class SupervisedModule(L.LightningModule):
+    """Lightning steps of a network trained with one loss: ``train_loss`` and ``val_loss`` are
+    logged from :meth:`_loss`, and AdamW (weight decay 1e-4) runs under a cosine schedule over
+    ``max_epochs``.
+
+    Subclasses build the network, call ``save_hyperparameters()`` with ``learning_rate`` and
+    ``max_epochs`` among the arguments, and implement :meth:`_loss` for their batches.
+    """
+
+    def _loss(self, batch: Any) -> torch.Tensor:
+        raise NotImplementedError
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        loss = self._loss(batch)
+        self.log("train_loss", loss)
+        return loss
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self.log("val_loss", self._loss(batch))
+
+    def configure_optimizers(self) -> Any:
+        opt = torch.optim.AdamW(
+            self.parameters(), lr=self.hparams["learning_rate"], weight_decay=1e-4
+        )
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(
+            opt, T_max=max(self.hparams["max_epochs"], 1)
+        )
+        return {"optimizer": opt, "lr_scheduler": sched}

@@ -19,9 +19,7 @@ torch.Size([2, 3, 32, 32])
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import lightning as L
 import numpy as np
 import torch
 from numpy.typing import NDArray
@@ -31,7 +29,7 @@ from nulearn.detector.lartpc.physics.config import LABEL_NAMES
 from nulearn.ml.io import atomic_output, check_output
 from nulearn.ml.loaders import array_loader, holdout_loaders
 from nulearn.ml.splits import holdout_count, shuffled_holdout
-from nulearn.ml.training import TrainerConfig, load_weights, train_module
+from nulearn.ml.training import SupervisedModule, TrainerConfig, load_weights, train_module
 
 __all__ = [
     "SegmentationModule",
@@ -115,7 +113,7 @@ def class_weights(labels: NDArray[np.int8]) -> NDArray[np.float32]:
     return out
 
 
-class SegmentationModule(L.LightningModule):
+class SegmentationModule(SupervisedModule):
     """Lightning steps of the UNet: weighted cross-entropy, AdamW under a cosine schedule."""
 
     def __init__(
@@ -140,25 +138,6 @@ class SegmentationModule(L.LightningModule):
     def _loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         x, y = batch
         return nn.functional.cross_entropy(self(x), y.long(), weight=self.weights)
-
-    def training_step(
-        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
-    ) -> torch.Tensor:
-        loss = self._loss(batch)
-        self.log("train_loss", loss)
-        return loss
-
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        self.log("val_loss", self._loss(batch))
-
-    def configure_optimizers(self) -> Any:
-        opt = torch.optim.AdamW(
-            self.parameters(), lr=self.hparams["learning_rate"], weight_decay=1e-4
-        )
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(
-            opt, T_max=max(self.hparams["max_epochs"], 1)
-        )
-        return {"optimizer": opt, "lr_scheduler": sched}
 
 
 def train_unet(

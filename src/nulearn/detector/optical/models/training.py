@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import lightning as L
 import numpy as np
 import torch
 from numpy.typing import NDArray
@@ -18,7 +17,7 @@ from numpy.typing import NDArray
 from nulearn.detector.optical.models.networks import DynEdgeNet, GridCNN
 from nulearn.ml.loaders import array_loader, holdout_loaders
 from nulearn.ml.splits import holdout_count, shuffled_holdout
-from nulearn.ml.training import TrainerConfig, train_module
+from nulearn.ml.training import SupervisedModule, TrainerConfig, train_module
 
 __all__ = ["ARCHITECTURES", "EventModule", "build_network", "predict", "train_network"]
 
@@ -35,7 +34,7 @@ def build_network(architecture: str, width: int) -> torch.nn.Module:
     raise ValueError(f"architecture = {architecture!r}; allowed: {', '.join(ARCHITECTURES)}")
 
 
-class EventModule(L.LightningModule):
+class EventModule(SupervisedModule):
     """Lightning steps: batches are (*inputs, label, direction)."""
 
     def __init__(
@@ -60,23 +59,6 @@ class EventModule(L.LightningModule):
         bce = torch.nn.functional.binary_cross_entropy_with_logits(logit, label)
         angle = (1.0 - (pred * direction).sum(dim=1)).mean()
         return bce + self.hparams["direction_weight"] * angle
-
-    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        loss = self._loss(batch)
-        self.log("train_loss", loss)
-        return loss
-
-    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
-        self.log("val_loss", self._loss(batch))
-
-    def configure_optimizers(self) -> Any:
-        opt = torch.optim.AdamW(
-            self.parameters(), lr=self.hparams["learning_rate"], weight_decay=1e-4
-        )
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(
-            opt, T_max=max(self.hparams["max_epochs"], 1)
-        )
-        return {"optimizer": opt, "lr_scheduler": sched}
 
 
 def train_network(

@@ -1,8 +1,9 @@
 """What the TPC waveform networks share: the supervised Lightning steps, the estimators' training
 parameters, input checks and the training/validation loaders of waveform images.
 
-:class:`SupervisedModule` logs ``train_loss`` and ``val_loss`` from one ``_loss`` per subclass and
-optimises with AdamW under a cosine schedule; :class:`WaveformEstimator` (a
+:class:`~nulearn.ml.training.SupervisedModule` (shared by every detector network, re-exported
+here) logs ``train_loss`` and ``val_loss`` from one ``_loss`` per subclass and optimises with AdamW
+under a cosine schedule; :class:`WaveformEstimator` (a
 :class:`~nulearn.ml.estimator.TorchEstimator`: images are in physical units, 1000 electrons, so
 no standardization) holds the training parameters of the scikit-learn estimators
 (:class:`~nulearn.detector.tpc.models.energy.WaveformEnergyRegressor`,
@@ -15,16 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import lightning as L
 import numpy as np
-import torch
 from numpy.typing import NDArray
 from torch.utils.data import DataLoader
 
 from nulearn.ml.estimator import TorchEstimator
 from nulearn.ml.loaders import holdout_loaders
 from nulearn.ml.splits import holdout_count, shuffled_holdout
-from nulearn.ml.training import TrainerConfig
+from nulearn.ml.training import SupervisedModule, TrainerConfig
 
 __all__ = ["SupervisedModule", "WaveformEstimator", "check_images", "image_loaders"]
 
@@ -52,36 +51,6 @@ def image_loaders(
         raise ValueError(f"need at least 4 events to train; got {n}")
     split = shuffled_holdout(n, holdout_count(n, val_fraction), seed)
     return holdout_loaders((x, y), split, batch_size, seed, val_batch_size=4 * batch_size)
-
-
-class SupervisedModule(L.LightningModule):
-    """Lightning steps of a network trained on ``(images, target)`` batches with one loss.
-
-    Subclasses build the network, call ``save_hyperparameters()`` with ``learning_rate`` and
-    ``max_epochs`` among the arguments, and implement :meth:`_loss`.
-    """
-
-    def _loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        raise NotImplementedError
-
-    def training_step(
-        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
-    ) -> torch.Tensor:
-        loss = self._loss(batch)
-        self.log("train_loss", loss)
-        return loss
-
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        self.log("val_loss", self._loss(batch))
-
-    def configure_optimizers(self) -> Any:
-        opt = torch.optim.AdamW(
-            self.parameters(), lr=self.hparams["learning_rate"], weight_decay=1e-4
-        )
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(
-            opt, T_max=max(self.hparams["max_epochs"], 1)
-        )
-        return {"optimizer": opt, "lr_scheduler": sched}
 
 
 @dataclass(eq=False, repr=False, kw_only=True)
