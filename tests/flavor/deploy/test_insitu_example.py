@@ -111,3 +111,49 @@ def test_flags_match_python_and_nulearn_flag(
     with h5py.File(out) as h5:
         np.testing.assert_array_equal(h5["flag"][...], flags)
         np.testing.assert_allclose(h5["p_crossing"][...], state["p_crossing"], rtol=0, atol=1e-6)
+
+
+def test_c_and_fortran_drivers_call_the_closure(lr_xln_dir: Path, tmp_path: Path) -> None:
+    """``make CLOSURE=...``: both drivers compute the asymptotic moments of the cells flagged
+    unstable with the generated closure (C header, Fortran module) as NumPy does; others keep theirs."""
+    from nulearn.flavor.deploy.closure_codegen import closure_reference
+    from nulearn.flavor.deploy.closure_torch import export_closure
+    from nulearn.flavor.models.closure import ClosureModel
+
+    export_model(lr_xln_dir, "c", tmp_path / "flagger.h", name="flagger")
+    export_model(lr_xln_dir, "fortran", tmp_path / "flagger.f90", name="flagger")
+    model = ClosureModel.untrained((6,), seed=2)
+    model.save(tmp_path / "cl")
+    # exported beforehand, as the flaggers are, so that make need not find the nulearn command
+    export_closure(tmp_path / "cl", tmp_path / "closure", ("c", "fortran"))
+    make = ["make", "-C", str(EXAMPLE), f"BUILD={tmp_path}", f"CLOSURE={tmp_path / 'cl'}", "all"]
+    subprocess.run(make, check=True, capture_output=True)
+    states = {}
+    for lang in ("c", "f"):
+        (tmp_path / lang).mkdir()
+        res = subprocess.run(
+            [str(tmp_path / f"m1_{lang}"), "48", "600", "50", str(tmp_path / lang)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        assert "closure_ns_per_cell" in res.stdout
+        states[lang] = pd.read_csv(tmp_path / lang / "state.csv")
+    c, f = states["c"], states["f"]
+    flags = c["flag"].to_numpy()
+    assert 0 < (flags == 1).sum() < len(flags)
+    ref = closure_reference(
+        model,
+        {
+            k: c[k].to_numpy()
+            for k in (*(f"n_{s}" for s in ALL_SPECIES), *(f"F_{s}" for s in ALL_SPECIES))
+        },
+    )
+    for state in (c, f):
+        np.testing.assert_array_equal(state["flag"], flags)
+        for name in (*(f"n_{s}" for s in ALL_SPECIES), *(f"F_{s}" for s in ALL_SPECIES)):
+            got = state[f"{name}_asymptotic"].to_numpy()
+            np.testing.assert_array_equal(got[flags != 1], c[name].to_numpy()[flags != 1])
+            np.testing.assert_allclose(
+                got[flags == 1], ref[f"{name}_out"][flags == 1], rtol=1e-9, atol=1e-12
+            )

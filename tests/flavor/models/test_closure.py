@@ -4,6 +4,7 @@ scoring, the generated C against NumPy, and the CLI."""
 from __future__ import annotations
 
 import ctypes
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ from nulearn.flavor.deploy.closure_codegen import (
     closure_reference,
     generate_closure_c,
 )
+from nulearn.flavor.deploy.closure_fortran import generate_closure_fortran
+from nulearn.flavor.deploy.fortran_arrays import fortran_literal, wrap
 from nulearn.flavor.deploy.toolchain import compile_shared, compiler_available
 from nulearn.flavor.evaluation.closure import (
     CLOSURE_NAME,
@@ -111,11 +114,11 @@ def _domain_model() -> ClosureModel:
     return ClosureModel(base.mean, base.scale, base.weights, base.biases, domain)
 
 
-@pytest.mark.skipif(not compiler_available("c"), reason="gcc not installed")
-def test_generated_c_matches_numpy(tmp_path: Path) -> None:
-    model = _domain_model()
-    cells = _cells(64, seed=6)
-    scale = np.linspace(0.5, 3e4, 64)  # densities in any unit
+def _raw_moments(n: int = 64) -> dict[str, np.ndarray]:
+    """Raw moments of ``n`` cells in a unit far from n_nue = 1, with cell 3 and 5 invalid and
+    cell 7 far outside the training domain of :func:`_domain_model`."""
+    cells = _cells(n, seed=6)
+    scale = np.linspace(0.5, 3e4, n)  # densities in any unit
     moments = {"n_nue": scale}
     for s in SPECIES[1:]:
         moments[f"n_{s}"] = (
@@ -127,25 +130,109 @@ def test_generated_c_matches_numpy(tmp_path: Path) -> None:
     moments["F_nux"][3] = 1.2  # invalid
     moments["n_nuebar"][5] = np.nan  # invalid
     moments["n_nux"][7] *= 50.0  # far outside the training domain
-    header = tmp_path / "closure.h"
-    header.write_text(generate_closure_c(model))
-    lib = ctypes.CDLL(str(compile_shared(header, tmp_path / "libclosure.so", "c")))
+    return moments
+
+
+def _call_closure(lib: ctypes.CDLL, moments: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Call ``nulearn_closure`` of a shared library (C header or Fortran module) on ``moments``."""
+    n = moments["n_nue"].size
     order = ["n_nue", "n_nuebar", "n_nux", "n_nuxbar", "F_nue", "F_nuebar", "F_nux", "F_nuxbar"]
     inputs = [np.ascontiguousarray(moments[k], dtype=np.float64) for k in order]
-    outs = {name: np.empty(64) for name in CLOSURE_OUT_NAMES}
-    status = np.empty(64, dtype=np.int8)
+    outs = {name: np.empty(n) for name in CLOSURE_OUT_NAMES}
+    status = np.empty(n, dtype=np.int8)
     ptr = ctypes.POINTER(ctypes.c_double)
     lib.nulearn_closure(
         *(a.ctypes.data_as(ptr) for a in inputs),
-        ctypes.c_int64(64),
+        ctypes.c_int64(n),
         *(outs[name].ctypes.data_as(ptr) for name in CLOSURE_OUT_NAMES),
         status.ctypes.data_as(ctypes.POINTER(ctypes.c_int8)),
     )
+    return {**outs, "status": status}
+
+
+def _assert_matches_reference(
+    got: dict[str, np.ndarray], model: ClosureModel, moments: dict[str, np.ndarray]
+) -> None:
     ref = closure_reference(model, moments)
-    np.testing.assert_array_equal(status, ref["status"])
-    assert status[3] == -1 and status[5] == -1 and status[7] not in (0, -1)
+    np.testing.assert_array_equal(got["status"], ref["status"])
+    assert got["status"][3] == -1 and got["status"][5] == -1
+    assert got["status"][7] not in (0, -1) and (got["status"] == 0).sum() >= got["status"].size // 2
     for name in CLOSURE_OUT_NAMES:
-        np.testing.assert_allclose(outs[name], ref[name], rtol=1e-9, atol=1e-9 * scale.max())
+        np.testing.assert_allclose(
+            got[name], ref[name], rtol=1e-9, atol=1e-9 * moments["n_nue"].max()
+        )
+        assert np.isnan(got[name][[3, 5]]).all() and np.isfinite(got[name][7])
+
+
+@pytest.mark.skipif(not compiler_available("c"), reason="gcc not installed")
+def test_generated_c_matches_numpy(tmp_path: Path) -> None:
+    model = _domain_model()
+    moments = _raw_moments()
+    header = tmp_path / "closure.h"
+    header.write_text(generate_closure_c(model))
+    lib = ctypes.CDLL(str(compile_shared(header, tmp_path / "libclosure.so", "c")))
+    _assert_matches_reference(_call_closure(lib, moments), model, moments)
+
+
+@pytest.mark.skipif(not compiler_available("fortran"), reason="gfortran not installed")
+def test_generated_fortran_matches_numpy(tmp_path: Path) -> None:
+    """The Fortran module called through its bind(C) interface, as a C code calls it."""
+    model = _domain_model()
+    moments = _raw_moments()
+    source = tmp_path / "nulearn_closure.f90"
+    source.write_text(generate_closure_fortran(model))
+    lib = ctypes.CDLL(str(compile_shared(source, tmp_path / "libclosuref.so", "fortran")))
+    _assert_matches_reference(_call_closure(lib, moments), model, moments)
+
+
+@pytest.mark.skipif(not compiler_available("fortran"), reason="gfortran not installed")
+def test_cli_fortran_export_in_a_fortran_program(nulearn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``closure export --format fortran`` used by a Fortran program (no C in between)."""
+    model = _domain_model()
+    model.save(tmp_path / "c")
+    res = nulearn("flavor", "closure", "export", tmp_path / "c", "--out", tmp_path / "out",
+                  "--format", "fortran")  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    source = tmp_path / "out" / "nulearn_closure.f90"
+    assert res.stdout.strip() == f"wrote {source}"
+    moments = _raw_moments(8)
+    order = ["n_nue", "n_nuebar", "n_nux", "n_nuxbar", "F_nue", "F_nuebar", "F_nux", "F_nuxbar"]
+    lines = [
+        "program main",
+        "  use, intrinsic :: iso_c_binding, only: c_double, c_int8_t, c_int64_t",
+        "  use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan",
+        "  use nulearn_closure_mod",
+        "  implicit none",
+        "  real(c_double) :: inp(8, 8), outp(8, 8)",
+        "  integer(c_int8_t) :: status(8)",
+        "  integer :: i",
+    ]
+    for k, name in enumerate(order):
+        values = np.nan_to_num(moments[name], nan=1.0)  # the NaN cell is set below
+        items = [fortran_literal(float(v)) for v in values]
+        lines.append(wrap(f"  inp(:, {k + 1}) = [ &\n      ", items) + " ]")
+    lines += [
+        "  inp(6, 2) = ieee_value(inp(6, 2), ieee_quiet_nan)",
+        "  call nulearn_closure(inp(:, 1), inp(:, 2), inp(:, 3), inp(:, 4), inp(:, 5), &",
+        "    inp(:, 6), inp(:, 7), inp(:, 8), 8_c_int64_t, outp(:, 1), outp(:, 2), &",
+        "    outp(:, 3), outp(:, 4), outp(:, 5), outp(:, 6), outp(:, 7), outp(:, 8), status)",
+        "  do i = 1, 8",
+        "    print '(8es26.17e3, i4)', outp(i, :), status(i)",
+        "  end do",
+        "end program main",
+    ]
+    (tmp_path / "main.f90").write_text("\n".join(lines) + "\n")
+    exe = tmp_path / "main"
+    subprocess.run(
+        ["gfortran", "-O2", "-J", str(tmp_path), str(source), str(tmp_path / "main.f90"),
+         "-o", str(exe)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    rows = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
+    table = np.array([[float(v) for v in row.split()] for row in rows.splitlines()])
+    got = {name: table[:, j] for j, name in enumerate(CLOSURE_OUT_NAMES)}
+    _assert_matches_reference({**got, "status": table[:, 8].astype(np.int8)}, model, moments)
 
 
 def test_cli_train_evaluate_and_refusals(nulearn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

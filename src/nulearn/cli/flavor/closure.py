@@ -89,10 +89,12 @@ def export_cmd(
     closure: Path = typer.Argument(..., help="Closure directory."),
     out: Path = typer.Option(..., help="Folder for the exported files."),
     fmt: list[str] = typer.Option(
-        ["c", "onnx", "torchscript"], "--format", help="c, onnx or torchscript (repeatable)."
+        ["c", "onnx", "torchscript"],
+        "--format",
+        help="c, fortran, onnx or torchscript (repeatable).",
     ),
 ) -> None:
-    """Export a closure to generated C, ONNX and TorchScript (raw moments in, asymptotic out)."""
+    """Export a closure to generated C or Fortran, ONNX, TorchScript (raw moments in, asymptotic out)."""
     from nulearn.flavor.deploy.closure_torch import export_closure
 
     for path in export_closure(closure, out, tuple(fmt)):

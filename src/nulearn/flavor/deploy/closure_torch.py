@@ -174,6 +174,7 @@ def export_closure_onnx(model: ClosureModel, out: str | Path) -> Path:
 #: Export formats of :func:`export_closure` and the file each writes.
 CLOSURE_FORMATS: dict[str, str] = {
     "c": "nulearn_closure.h",
+    "fortran": "nulearn_closure.f90",
     "onnx": "closure.onnx",
     "torchscript": "closure.pt",
 }
@@ -189,6 +190,7 @@ def export_closure(
         ValueError: an unknown format, or ``out`` a folder holding other files.
     """
     from nulearn.flavor.deploy.closure_codegen import generate_closure_c
+    from nulearn.flavor.deploy.closure_fortran import generate_closure_fortran
     from nulearn.ml.io import atomic_output, check_output
 
     unknown = [f for f in formats if f not in CLOSURE_FORMATS]
@@ -204,6 +206,8 @@ def export_closure(
             path = tmp / CLOSURE_FORMATS[fmt]
             if fmt == "c":
                 path.write_text(generate_closure_c(model))
+            elif fmt == "fortran":
+                path.write_text(generate_closure_fortran(model))
             elif fmt == "onnx":
                 export_closure_onnx(model, path)
             else:
