@@ -92,7 +92,10 @@ def test_models_command_lists_builtins_and_registry(nulearn) -> None:  # type: i
 
 def test_eln_lr2_rebuilds_from_its_recorded_commands(nulearn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Running the card's own commands (generate, train) at its size and seed gives the same
-    training data hash and the same predictions to 1e-10."""
+    training data (hash) and the same model: probabilities to 1e-3 and the same flags away from
+    the threshold. The data are bit-identical; the fit is not, across machines and thread counts:
+    the L-BFGS solver stops at its tolerance along a path that floating-point summation order
+    changes (seen: 9e-5 in probability between an idle and a loaded 2-core machine)."""
     shipped = load_model(resolve_model_dir("builtin:eln-lr2"))
     data, out = tmp_path / "data.parquet", tmp_path / "rebuilt"
     for command in shipped.card.extra["builtin"]["commands"]:
@@ -113,9 +116,12 @@ def test_eln_lr2_rebuilds_from_its_recorded_commands(nulearn, tmp_path: Path) ->
             "F_nuebar": rng.uniform(0.0, 0.99, 5000),
         }
     )
-    np.testing.assert_allclose(
-        rebuilt.predict_proba(grid), shipped.predict_proba(grid), rtol=0, atol=1e-10
-    )
+    p_new, p_old = rebuilt.predict_proba(grid)[:, 1], shipped.predict_proba(grid)[:, 1]
+    np.testing.assert_allclose(p_new, p_old, rtol=0, atol=1e-3)
+    threshold = shipped.card.threshold
+    clear = np.abs(p_old - threshold) > 2e-3
+    assert clear.mean() > 0.99
+    np.testing.assert_array_equal(p_new[clear] >= threshold, p_old[clear] >= threshold)
 
 
 def test_builtin_files_are_not_git_ignored() -> None:
