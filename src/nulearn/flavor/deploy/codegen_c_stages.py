@@ -25,11 +25,11 @@ import numpy as np
 from nulearn.flavor.deploy.moment_features import (
     CLOSURE_FLUX_CAP,
     JEDYNAK,
-    LANGEVIN_SERIES,
     NEWTON_STEPS,
     SERIES_LIMIT,
     TINY,
     MomentFeatures,
+    langevin_series_source,
 )
 from nulearn.flavor.deploy.plan import Coordinates, FeatureDomain, RBFKernel
 from nulearn.flavor.deploy.trees import LIGHTGBM_ZERO, TreeEnsemble
@@ -57,19 +57,8 @@ def c_literal(value: float) -> str:
     )
 
 
-def _series_horner() -> tuple[str, str]:
-    c = LANGEVIN_SERIES
-    k = len(c)
-    value = c_literal(c[-1])
-    slope = c_literal((2 * k - 1) * c[-1])
-    for i in range(k - 2, -1, -1):
-        value = f"({value}) * s + {c_literal(c[i])}"
-        slope = f"({slope}) * s + {c_literal((2 * i + 1) * c[i])}"
-    return value, slope
-
-
 def _helpers() -> str:
-    value, slope = _series_horner()
+    value, slope = langevin_series_source(c_literal)
     j0, j1, j2, j3 = (c_literal(v) for v in JEDYNAK)
     return f"""\
 #ifndef NULEARN_TREES_DEFINED

@@ -19,11 +19,11 @@ from nulearn.flavor.deploy.fortran_arrays import lit as _lit
 from nulearn.flavor.deploy.moment_features import (
     CLOSURE_FLUX_CAP,
     JEDYNAK,
-    LANGEVIN_SERIES,
     NEWTON_STEPS,
     SERIES_LIMIT,
     TINY,
     MomentFeatures,
+    langevin_series_source,
 )
 from nulearn.flavor.deploy.plan import FeatureDomain, RBFKernel
 from nulearn.flavor.deploy.trees import LIGHTGBM_ZERO, TreeEnsemble
@@ -38,19 +38,8 @@ __all__ = [
 ]
 
 
-def _series() -> tuple[str, str]:
-    c = LANGEVIN_SERIES
-    k = len(c)
-    value = _lit(c[-1])
-    slope = _lit((2 * k - 1) * c[-1])
-    for i in range(k - 2, -1, -1):
-        value = f"({value}) * s &\n        + {_lit(c[i])}"
-        slope = f"({slope}) * s &\n        + {_lit((2 * i + 1) * c[i])}"
-    return value, slope
-
-
 def _helpers() -> str:
-    value, slope = _series()
+    value, slope = langevin_series_source(_lit, " &\n        + ")
     j0, j1, j2, j3 = (_lit(v) for v in JEDYNAK)
     return f"""
   ! Langevin function L(a) = coth a - 1/a and L'(a), a >= 0: odd power series below a = 1,

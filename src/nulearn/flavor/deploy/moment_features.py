@@ -39,6 +39,7 @@ The result agrees with :meth:`nulearn.flavor.physics.families.MaxEntropy.shape_p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import comb, factorial
@@ -55,6 +56,7 @@ __all__ = [
     "SERIES_LIMIT",
     "MomentFeatures",
     "langevin_and_slope",
+    "langevin_series_source",
     "log_normalization",
     "maxent_shape_parameter",
     "moment_features",
@@ -89,6 +91,30 @@ def _langevin_series(terms: int) -> tuple[float, ...]:
 
 #: c_k of L(a) = sum_k c_k a^(2k-1): 1/3, -1/45, 2/945, -1/4725, ...
 LANGEVIN_SERIES: tuple[float, ...] = _langevin_series(18)
+
+
+def langevin_series_source(lit: Callable[[float], str], plus: str = " + ") -> tuple[str, str]:
+    """Source text of the odd series of :data:`LANGEVIN_SERIES` in Horner form in ``s = a**2``,
+    for the generated C and Fortran: ``(value, slope)`` with ``L(a) = a * value`` and
+    ``L'(a) = slope``. ``lit`` writes a float literal of the target language and ``plus`` joins
+    the terms (a Fortran continuation, for instance).
+
+    >>> import math
+    >>> v, d = langevin_series_source(repr)
+    >>> a = 0.5  # L(a) = coth a - 1/a, L'(a) = 1/a**2 - 1/sinh(a)**2
+    >>> abs(a * eval(v, {"s": a * a}) - (1 / math.tanh(a) - 1 / a)) < 1e-15
+    True
+    >>> abs(eval(d, {"s": a * a}) - (1 / a**2 - 1 / math.sinh(a) ** 2)) < 1e-14
+    True
+    """
+    c = LANGEVIN_SERIES
+    k = len(c)
+    value = lit(c[-1])
+    slope = lit((2 * k - 1) * c[-1])
+    for i in range(k - 2, -1, -1):
+        value = f"({value}) * s{plus}{lit(c[i])}"
+        slope = f"({slope}) * s{plus}{lit((2 * i + 1) * c[i])}"
+    return value, slope
 
 
 def langevin_and_slope(a: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
