@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import nulearn.flavor
 from nulearn.flavor.models.coordinates import lepton_number_moments
@@ -45,3 +46,19 @@ def test_no_other_copy_of_the_sign_table() -> None:
         if table.search(p.read_text()) and p.name != "species.py"
     ]
     assert copies == []
+
+
+@pytest.mark.parametrize("dropped", ["alpha_x", "alpha_xbar", "F_nux", "F_nuxbar"])
+def test_partial_eln_xln_table_is_refused_not_read_as_eln(dropped: str) -> None:
+    """A table with some heavy-lepton columns missing must not fall back to the ELN features."""
+    from nulearn.flavor.physics.species import XLN_FEATURES, species_for_features
+
+    cols = [c for c in XLN_FEATURES if c != dropped]
+    with pytest.raises(ValueError, match=f"lacks \\['{dropped}'\\]"):
+        species_for_features(cols)
+
+
+def test_eln_features_beside_heavy_raw_moments_read_as_eln() -> None:
+    from nulearn.flavor.physics.species import ELN_FEATURES, ELN_SPECIES, species_for_features
+
+    assert species_for_features([*ELN_FEATURES, "n_nux", "F_nux"]) == ELN_SPECIES

@@ -97,6 +97,17 @@ def species_for_features(columns: tuple[str, ...] | list[str] | pd.Index) -> tup
     cols = set(columns)
     if set(XLN_FEATURES) <= cols:
         return SPECIES
+    # Heavy-lepton features without the full ELN-XLN set: reading the table as ELN would
+    # silently drop the heavy leptons it describes. (F_nux alone may be a raw moment beside n_nux.)
+    heavy = {"alpha_x", "alpha_xbar"} & cols
+    if not {"n_nux", "n_nuxbar"} & cols:
+        heavy |= {"F_nux", "F_nuxbar"} & cols
+    if heavy:
+        missing = sorted(set(XLN_FEATURES) - cols)
+        raise ValueError(
+            f"feature table holds heavy-lepton columns {sorted(heavy)} but lacks {missing}; an "
+            f"ELN-XLN table needs all of {list(XLN_FEATURES)}"
+        )
     if set(ELN_FEATURES) <= cols:
         return ELN_SPECIES
     missing = sorted(set(ELN_FEATURES) - cols)
