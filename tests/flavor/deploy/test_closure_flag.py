@@ -86,3 +86,20 @@ def test_flag_writes_asymptotic_moments(lr_xln_dir: Path, tmp_path: Path) -> Non
         ],
     )
     assert res.exit_code != 0
+
+
+def test_bad_closure_refused_before_any_flags_are_written(
+    nulearn, lr_xln_dir: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A missing closure, or a snapshot without heavy-lepton moments, is refused up front."""
+    from nulearn.flavor.deploy.snapshot import write_synthetic_snapshot
+
+    snap = write_synthetic_snapshot(tmp_path / "s.h5", (4, 4, 4), seed=0)
+    out = tmp_path / "flags.h5"
+    res = nulearn(
+        "flavor", "flag", str(snap), "--model", str(lr_xln_dir), "--out", str(out),
+        "--asymptotic", str(tmp_path / "no-closure"),
+    )  # fmt: skip
+    assert res.exit_code == 2 and "closure" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert not out.exists()

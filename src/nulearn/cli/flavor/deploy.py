@@ -103,6 +103,11 @@ def flag_cmd(
     """Flag every cell of a snapshot: P(crossing), flag, validity; resumable, chunked, Dask-ready."""
     from nulearn.flavor.deploy.flagging import flag_snapshot, parse_dataset_mapping
 
+    closure = None
+    if asymptotic is not None:
+        from nulearn.flavor.deploy.closure_flagging import prepare_asymptotic
+
+        closure = prepare_asymptotic(snapshot, asymptotic, parse_dataset_mapping(map_))
     res = flag_snapshot(
         snapshot,
         model,
@@ -128,11 +133,11 @@ def flag_cmd(
         f"{res.n_invalid:,} invalid; backend {res.backend}, {res.seconds:.2f} s "
         f"({res.n_cells / max(res.seconds, 1e-9):.3g} cells/s){resumed}"
     )
-    if asymptotic is not None:
+    if closure is not None:
         from nulearn.flavor.deploy.closure_flagging import write_asymptotic
 
         counts = write_asymptotic(
-            snapshot, res.out, asymptotic, parse_dataset_mapping(map_), chunk_cells
+            snapshot, res.out, closure, parse_dataset_mapping(map_), chunk_cells
         )
         typer.echo(
             f"wrote /asymptotic: {counts['converted']:,} unstable cells converted "

@@ -31,7 +31,7 @@ from nulearn.flavor.models.closure import ClosureModel
 from nulearn.flavor.physics.species import SPECIES
 from nulearn.ml.domain import DOMAIN_FLAG
 
-__all__ = ["ASYMPTOTIC_GROUP", "RAW_NAMES", "write_asymptotic"]
+__all__ = ["ASYMPTOTIC_GROUP", "RAW_NAMES", "prepare_asymptotic", "write_asymptotic"]
 
 #: Group of the flags file holding the asymptotic moments.
 ASYMPTOTIC_GROUP = "asymptotic"
@@ -39,10 +39,41 @@ ASYMPTOTIC_GROUP = "asymptotic"
 RAW_NAMES: tuple[str, ...] = (*(f"n_{s}" for s in SPECIES), *(f"F_{s}" for s in SPECIES))
 
 
+def _closure_mapping(mapping: Mapping[str, str] | None) -> dict[str, str]:
+    return {k: v for k, v in (mapping or {}).items() if k in RAW_NAMES or k.startswith("flux_")}
+
+
+def _reader(src: h5py.File, snapshot: str | Path, mapping: Mapping[str, str]) -> MomentReader:
+    try:
+        return MomentReader(src, RAW_NAMES, mapping)
+    except (KeyError, OSError, ValueError) as err:
+        raise ValueError(
+            f"--asymptotic needs the moments of all four species in {snapshot} ({err})"
+        ) from None
+
+
+def prepare_asymptotic(
+    snapshot: str | Path, closure: str | Path, mapping: Mapping[str, str] | None = None
+) -> ClosureModel:
+    """Load the closure and check that the snapshot holds what it reads, before any flagging
+    starts, so that a bad ``--asymptotic`` leaves no flags file behind.
+
+    Raises:
+        ValueError: an unreadable closure directory, or a snapshot without the moments of all
+            four species.
+    """
+    from nulearn.ml.io import open_hdf5
+
+    model = ClosureModel.load(closure)
+    with open_hdf5(snapshot, what="snapshot") as src:
+        _reader(src, snapshot, _closure_mapping(mapping))
+    return model
+
+
 def write_asymptotic(
     snapshot: str | Path,
     flags: str | Path,
-    closure: str | Path,
+    closure: str | Path | ClosureModel,
     mapping: Mapping[str, str] | None = None,
     chunk_cells: int = 1 << 22,
 ) -> dict[str, int]:
@@ -51,7 +82,7 @@ def write_asymptotic(
     Args:
         snapshot: the flagged snapshot (needs the moments of all four species).
         flags: the complete flags file of that snapshot.
-        closure: closure directory.
+        closure: closure directory, or a closure loaded by :func:`prepare_asymptotic`.
         mapping: raw moment -> dataset, as given to the flagger.
         chunk_cells: cells per block.
 
@@ -63,18 +94,13 @@ def write_asymptotic(
         ValueError: an incomplete flags file, a snapshot without heavy-lepton moments or a grid
             that differs from the flags'.
     """
-    model = ClosureModel.load(closure)
-    mapping = {k: v for k, v in (mapping or {}).items() if k in RAW_NAMES or k.startswith("flux_")}
+    model = closure if isinstance(closure, ClosureModel) else ClosureModel.load(closure)
+    mapping = _closure_mapping(mapping)
     counts = {"converted": 0, "outside_domain": 0, "kept": 0, "not_computed": 0}
     with h5py.File(snapshot, "r") as src, h5py.File(flags, "r+") as out:
         if not bool(out.attrs.get("complete", False)):
             raise ValueError(f"flags file {flags} is incomplete; finish the flagging run first")
-        try:
-            reader = MomentReader(src, RAW_NAMES, mapping)
-        except (KeyError, OSError, ValueError) as err:
-            raise ValueError(
-                f"--asymptotic needs the moments of all four species in {snapshot} ({err})"
-            ) from None
+        reader = _reader(src, snapshot, mapping)
         shape = tuple(out["flag"].shape)
         if tuple(reader.shape) != shape:
             raise ValueError(f"snapshot grid {reader.shape} differs from the flags' grid {shape}")
