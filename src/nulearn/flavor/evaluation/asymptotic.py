@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,13 @@ from nulearn.flavor.physics.species import (
     flux_column,
 )
 
-__all__ = ["QUANTITIES", "box3d_from_features", "predict_prescriptions", "score_prescriptions"]
+__all__ = [
+    "QUANTITIES",
+    "box3d_from_features",
+    "error_rows",
+    "predict_prescriptions",
+    "score_prescriptions",
+]
 
 #: Scored quantities: number density (units of n_nue) and flux factor of every species, and the
 #: ELN-XLN number and flux.
@@ -111,6 +118,33 @@ def predict_prescriptions(
     return out
 
 
+def error_rows(name: str, solver: pd.DataFrame, predicted: pd.DataFrame) -> list[dict[str, Any]]:
+    """Errors of one method's asymptotic ``predicted`` moments against the solver's ``<q>_after``
+    columns, one row per quantity of :data:`QUANTITIES` that both hold (see
+    :func:`score_prescriptions` for the columns); rows where either is not finite are skipped."""
+    rows = []
+    for q in QUANTITIES:
+        column = f"{q}_after"
+        if column not in solver.columns or q not in predicted.columns:
+            continue
+        truth = solver[column].to_numpy(dtype=np.float64)
+        guess = predicted[q].to_numpy(dtype=np.float64)
+        ok = np.isfinite(truth) & np.isfinite(guess)
+        err = np.abs(guess[ok] - truth[ok])
+        scale = np.abs(truth[ok]).sum()
+        rows.append(
+            {
+                "prescription": name,
+                "quantity": q,
+                "n": int(ok.sum()),
+                "mae": float(err.mean()) if err.size else float("nan"),
+                "relative_error": float(err.sum() / scale) if scale > 0 else float("nan"),
+                "max_error": float(err.max()) if err.size else float("nan"),
+            }
+        )
+    return rows
+
+
 def score_prescriptions(
     solver: pd.DataFrame,
     family: str = "maxent",
@@ -133,25 +167,5 @@ def score_prescriptions(
     """
     features = solver.drop(columns=[c for c in solver.columns if c.endswith(("_after", "_before"))])
     predicted = predict_prescriptions(features, family, prescriptions, n_mu)
-    rows = []
-    for name, pred in predicted.items():
-        for q in QUANTITIES:
-            column = f"{q}_after"
-            if column not in solver.columns or q not in pred.columns:
-                continue
-            truth = solver[column].to_numpy(dtype=np.float64)
-            guess = pred[q].to_numpy(dtype=np.float64)
-            ok = np.isfinite(truth) & np.isfinite(guess)
-            err = np.abs(guess[ok] - truth[ok])
-            scale = np.abs(truth[ok]).sum()
-            rows.append(
-                {
-                    "prescription": name,
-                    "quantity": q,
-                    "n": int(ok.sum()),
-                    "mae": float(err.mean()) if err.size else float("nan"),
-                    "relative_error": float(err.sum() / scale) if scale > 0 else float("nan"),
-                    "max_error": float(err.max()) if err.size else float("nan"),
-                }
-            )
+    rows = [row for name, pred in predicted.items() for row in error_rows(name, solver, pred)]
     return pd.DataFrame(rows)

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from nulearn.flavor.evaluation.asymptotic import QUANTITIES, score_prescriptions
+from nulearn.flavor.evaluation.asymptotic import QUANTITIES, error_rows, score_prescriptions
 from nulearn.flavor.models.closure import (
     CLOSURE_INPUTS,
     ClosureModel,
@@ -117,27 +116,6 @@ def conservation_error(features: pd.DataFrame, predicted: pd.DataFrame) -> float
     return max(worst, float(np.abs(eln - eln_before).max()))
 
 
-def _errors(name: str, truth: pd.DataFrame, predicted: pd.DataFrame) -> list[dict[str, Any]]:
-    rows = []
-    for q in QUANTITIES:
-        t = truth[f"{q}_after"].to_numpy(dtype=np.float64)
-        g = predicted[q].to_numpy(dtype=np.float64)
-        ok = np.isfinite(t) & np.isfinite(g)
-        err = np.abs(g[ok] - t[ok])
-        scale = np.abs(t[ok]).sum()
-        rows.append(
-            {
-                "prescription": name,
-                "quantity": q,
-                "n": int(ok.sum()),
-                "mae": float(err.mean()) if err.size else float("nan"),
-                "relative_error": float(err.sum() / scale) if scale > 0 else float("nan"),
-                "max_error": float(err.max()) if err.size else float("nan"),
-            }
-        )
-    return rows
-
-
 def score_closure(
     model: ClosureModel,
     rows: pd.DataFrame,
@@ -165,7 +143,7 @@ def score_closure(
     table = score_prescriptions(base, family, n_mu=n_mu, **kwargs)
     predicted = model.predict(base[list(CLOSURE_INPUTS)])
     return pd.concat(
-        [table, pd.DataFrame(_errors(CLOSURE_NAME, base, predicted))], ignore_index=True
+        [table, pd.DataFrame(error_rows(CLOSURE_NAME, base, predicted))], ignore_index=True
     )
 
 
