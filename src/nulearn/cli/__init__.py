@@ -14,6 +14,7 @@ from nulearn import __version__
 from nulearn.cli.cosmo import app as cosmo_app
 from nulearn.cli.detector import app as detector_app
 from nulearn.cli.flavor import app as flavor_app
+from nulearn.ml.interrupts import catching_interrupts
 
 __all__ = ["app", "main"]
 
@@ -139,7 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     if not debug:
         warnings.showwarning = _show_warning
     try:
-        _run(argv)
+        with catching_interrupts():
+            _run(argv)
     except BrokenPipeError:
         # stdout piped into a reader that stopped (``| head``): not an error of the command
         sys.stdout = open(os.devnull, "w")

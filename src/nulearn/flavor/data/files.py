@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from nulearn.flavor.data.tables import check_table_output, read_table, write_dataset
+from nulearn.ml.interrupts import checked
 
 __all__ = [
     "WrittenTable",
@@ -265,7 +266,7 @@ def growth_file(
                 pd.DataFrame(
                     growth_table(moments.iloc[i : i + _GROWTH_CHUNK], family, config, n_nue_cm3)
                 )
-                for i in tqdm(chunks, desc="growth", unit="chunk", disable=not progress)
+                for i in checked(tqdm(chunks, desc="growth", unit="chunk", disable=not progress))
             ]
         )
         meta = dict(ds.metadata)

@@ -24,6 +24,7 @@ from nulearn.flavor.physics.species import (
     species_for_features,
     species_signs,
 )
+from nulearn.ml.interrupts import checked, checkpoint
 
 __all__ = ["DEFAULT_CHUNK", "FAMILY_CHOICES", "generate", "generation_metadata", "label_chunk"]
 
@@ -159,7 +160,7 @@ def generate(
     bar = tqdm(total=n, unit="sample", disable=not progress, desc=f"generate {scheme}/{family}")
     if unstable_fraction is None:
         parts = []
-        for index, lo in enumerate(range(0, n, chunk_size)):
+        for index, lo in enumerate(checked(range(0, n, chunk_size))):
             size = min(chunk_size, n - lo)
             parts.append(_chunk(scheme, family, size, seed, index, n_mu))
             bar.update(size)
@@ -174,6 +175,7 @@ def generate(
     index = 0
     max_chunks = 10_000
     while (got_u < want_u or got_s < want_s) and index < max_chunks:
+        checkpoint()
         cols = _chunk(scheme, family, chunk_size, seed, index, n_mu)
         index += 1
         rows_u = np.flatnonzero(cols["crossing"] == 1)[: max(0, want_u - got_u)]

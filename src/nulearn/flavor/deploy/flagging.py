@@ -50,6 +50,7 @@ from nulearn.flavor.deploy.plan import DOMAIN_FLAG
 from nulearn.flavor.deploy.raw_moments import ALL_SPECIES, species_for_features
 from nulearn.flavor.deploy.snapshot import grid_blocks
 from nulearn.flavor.deploy.snapshot_layout import MomentReader, mapping_keys, parse_selector
+from nulearn.ml.interrupts import checked
 from nulearn.ml.io import check_scheduler
 
 __all__ = ["BACKENDS", "FlagResult", "flag_snapshot", "make_kernel", "parse_dataset_mapping"]
@@ -393,7 +394,7 @@ def flag_snapshot(
             results = _local_results(
                 snapshot, model.raw_names, layout, blocks, todo, kernel, threads
             )
-        for i, p, flag in _interruptible(results, out):
+        for i, p, flag in checked(results):
             block = blocks[i]
             bshape = tuple(s.stop - s.start for s in block)
             h5out["p_crossing"][block] = p.reshape(bshape)
@@ -418,6 +419,12 @@ def flag_snapshot(
         h5out.attrs["n_crossing"] = n_crossing
         h5out.attrs["n_invalid"] = n_invalid
         h5out.attrs["n_outside_domain"] = n_outside
+    except KeyboardInterrupt:
+        # Anywhere in the loop (evaluating, writing a block, drawing the bar), the blocks marked
+        # done are on disk, so the same command resumes.
+        raise KeyboardInterrupt(
+            f"{out} holds the blocks finished so far; rerun the same command to resume"
+        ) from None
     finally:
         h5out.close()
     return FlagResult(
@@ -457,16 +464,6 @@ def _local_results(
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
                 yield pending.pop(fut), *fut.result()
-
-
-def _interruptible(results: Iterator[Any], out: Path) -> Iterator[Any]:
-    """``results``, with an interrupt (Ctrl-C) turned into one that says how to resume."""
-    try:
-        yield from results
-    except KeyboardInterrupt:
-        raise KeyboardInterrupt(
-            f"{out} holds the blocks finished so far; rerun the same command to resume"
-        ) from None
 
 
 def _refuse_heavy_leptons(h5: Any, snapshot: Path, model: DeployableModel) -> None:

@@ -38,6 +38,7 @@ from nulearn.flavor.physics.species import (
     features_from_moments,
     species_for_features,
 )
+from nulearn.ml.interrupts import checked
 from nulearn.ml.io import check_scheduler
 from nulearn.ml.progress import Progress
 
@@ -285,7 +286,7 @@ def evolve_many(
         else _local(chunks, family, cfg.to_dict(), min(jobs, max(len(chunks), 1)))
     )
     try:
-        for n_finished, (lo, frame) in enumerate(stream, start=1):
+        for n_finished, (lo, frame) in enumerate(checked(stream), start=1):
             if out_dir is not None:
                 _write_chunk(out_dir, lo, frame)
             parts.append(frame)
