@@ -119,3 +119,34 @@ def test_local_dask_cluster_matches_the_process_pool(nulearn: Callable, tmp_path
     dask = pd.read_parquet(tmp_path / "dask" / "asymptotic.parquet")
     pool = pd.read_parquet(tmp_path / "pool" / "asymptotic.parquet")
     pd.testing.assert_series_equal(dask["n_nue_after"], pool["n_nue_after"], rtol=1e-12)
+
+
+def test_profiles_are_carried_and_the_output_folder_trains_a_closure(
+    nulearn: Callable, tmp_path: Path
+) -> None:
+    """Transport cells keep their ``profile`` through ``evolve``, and ``closure train`` reads
+    the folder ``evolve`` wrote (split by profile)."""
+    cells = pd.DataFrame(
+        {
+            "profile": [7, 7, 9, 9, 4, 4],
+            "alpha": [0.9, 0.8, 1.2, 0.95, 0.85, 1.1],
+            "alpha_x": [0.5, 0.6, 0.4, 0.5, 0.5, 0.45],
+            "alpha_xbar": [0.5, 0.6, 0.4, 0.5, 0.5, 0.45],
+            "F_nue": [0.1, 0.3, 0.1, 0.2, 0.15, 0.1],
+            "F_nuebar": [0.4, 0.5, 0.5, 0.45, 0.4, 0.45],
+            "F_nux": [0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
+            "F_nuxbar": [0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
+        }
+    )
+    out = tmp_path / "run"
+    res = nulearn("flavor", "evolve", _table(tmp_path, cells), "--out", out, *TINY, "--no-progress")
+    assert res.exit_code == 0, res.output
+    table = pd.read_parquet(out / "asymptotic.parquet")
+    assert table["profile"].tolist() == cells["profile"].tolist()
+    assert table["saturated"].sum() >= 3
+    res = nulearn(
+        "flavor", "closure", "train", "--solver", out, "--out", tmp_path / "closure",
+        "--hidden", "4", "--pretrain-rows", "0", "--finetune-epochs", "5", "--test-fraction", "0.4",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "ratio" in res.stdout

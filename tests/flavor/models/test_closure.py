@@ -13,6 +13,7 @@ import pytest
 
 from nulearn.flavor.deploy.closure_codegen import (
     CLOSURE_OUT_NAMES,
+    TILE,
     closure_reference,
     generate_closure_c,
 )
@@ -166,12 +167,16 @@ def _assert_matches_reference(
 
 @pytest.mark.skipif(not compiler_available("c"), reason="gcc not installed")
 def test_generated_c_matches_numpy(tmp_path: Path) -> None:
+    """Whole tiles of cells, a short last tile and a call shorter than one tile."""
     model = _domain_model()
-    moments = _raw_moments()
     header = tmp_path / "closure.h"
     header.write_text(generate_closure_c(model))
     lib = ctypes.CDLL(str(compile_shared(header, tmp_path / "libclosure.so", "c")))
-    _assert_matches_reference(_call_closure(lib, moments), model, moments)
+    for n in (2 * TILE, 2 * TILE + 13, 9):
+        moments = _raw_moments(n)
+        _assert_matches_reference(_call_closure(lib, moments), model, moments)
+    empty = {k: v[:0] for k, v in _raw_moments(8).items()}
+    assert all(v.size == 0 for v in _call_closure(lib, empty).values())
 
 
 @pytest.mark.skipif(not compiler_available("fortran"), reason="gfortran not installed")

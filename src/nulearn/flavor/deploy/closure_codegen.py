@@ -16,9 +16,12 @@ as the flaggers, runs the network and rebuilds the asymptotic densities (input u
 flux factors so that the conserved quantities hold to rounding. ``status`` is 0 for a valid cell
 inside the training domain, the domain flag (:data:`~nulearn.ml.domain.DOMAIN_FLAG`) for a valid
 cell outside it (outputs still written) and -1 for invalid input (outputs NaN). Call it for the
-cells a flagger marks unstable; stable cells keep their moments. The loop is straight-line code
-(``tanh`` and the sigmoid through the vectorizable ``nulearn_exp_`` of the flagger headers) so
-that GCC vectorizes it across cells.
+cells a flagger marks unstable; stable cells keep their moments. The cells run in tiles of
+:data:`TILE`: the features of the whole tile, then the network layer by layer over the tile
+(each weight multiplies a row of cells, so the multiply-adds vectorize across cells; ``tanh``
+and the sigmoid through the vectorizable ``nulearn_exp_`` of the flagger headers), then the
+rebuild. A network written per cell would leave the compiler vectorizing across units instead,
+four to five times slower for a (16, 16) network.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from nulearn.flavor.models.closure import CLOSURE_INPUTS, ClosureModel
 from nulearn.flavor.physics.species import ELN_SIGN, SPECIES
 from nulearn.ml.domain import DOMAIN_FLAG
 
-__all__ = ["CLOSURE_OUT_NAMES", "closure_feature_domain", "generate_closure_c"]
+__all__ = ["CLOSURE_OUT_NAMES", "TILE", "closure_feature_domain", "generate_closure_c"]
 
 #: Output arrays of the generated function, in argument order.
 CLOSURE_OUT_NAMES: tuple[str, ...] = (
@@ -53,9 +56,52 @@ def closure_feature_domain(model: ClosureModel) -> FeatureDomain | None:
     return FeatureDomain.from_training(TrainingDomain.from_dict(model.domain), DOMAIN_FLAG)
 
 
+#: Cells per tile: the network runs layer by layer over a tile of cells, each weight applied to a
+#: whole row of the tile, so that the multiply-adds vectorize across cells.
+TILE = 64
+
+
 def _network(model: ClosureModel) -> tuple[str, list[str]]:
-    """Statics and loop lines from the features x0..x6 to the logits z0, z1, z2."""
+    """Statics and tile-level lines from the standardized inputs ``X[9][TILE]`` to the logits
+    ``Z[3][TILE]``: per unit, a row of the tile accumulated one weight at a time."""
     statics: list[str] = []
+    lines: list[str] = []
+    src = "X"
+    n_layers = len(model.weights)
+    clamp = c_literal(_TANH_CLAMP)
+    t = TILE
+    for k, (w, b) in enumerate(zip(model.weights, model.biases, strict=True)):
+        n_out, n_in = w.shape
+        statics.append(_array(f"W{k}", w) + _array(f"B{k}", b))
+        cur = "Z" if k == n_layers - 1 else f"H{k + 1}"
+        if k < n_layers - 1:
+            act = [
+                f"            double u = {cur}[j][b];",
+                f"            u = u > {clamp} ? {clamp} : (u < -{clamp} ? -{clamp} : u);",
+                f"            {cur}[j][b] = 1.0 - 2.0 / (nulearn_exp_(2.0 * u) + 1.0);",
+            ]
+        else:
+            act = []
+        lines += [
+            f"    double {cur}[{n_out}][{t}];",
+            f"    for (int j = 0; j < {n_out}; ++j) {{",
+            f"        double *NULEARN_RESTRICT acc = {cur}[j];",
+            f"        for (int b = 0; b < {t}; ++b) acc[b] = B{k}[j];",
+            f"        for (int k = 0; k < {n_in}; ++k) {{",
+            f"            const double w = W{k}[j * {n_in} + k];",
+            f"            const double *NULEARN_RESTRICT xk = {src}[k];",
+            f"            for (int b = 0; b < {t}; ++b) acc[b] += w * xk[b];",
+            "        }",
+        ]
+        if act:
+            lines += [f"        for (int b = 0; b < {t}; ++b) {{", *act, "        }"]
+        lines.append("    }")
+        src = cur
+    return "".join(statics), lines
+
+
+def _inputs(model: ClosureModel) -> list[str]:
+    """Per-cell lines from the features x0..x6 to the standardized inputs ``X[0..8][b]``."""
     lines = [
         "        const double c7 = ((1.0 - x0) - x1) + x2; /* g0 */",
         "        const double c8 = ((x3 - x0 * x4) - x1 * x5) + x2 * x6; /* g1 */",
@@ -64,35 +110,9 @@ def _network(model: ClosureModel) -> tuple[str, list[str]]:
     for i in range(9):
         inv = c_literal(1.0 / float(model.scale[i]))
         lines.append(
-            f"        const double h0_{i} = ({cols[i]} - {c_literal(float(model.mean[i]))}) * {inv};"
+            f"        X[{i}][b] = ({cols[i]} - {c_literal(float(model.mean[i]))}) * {inv};"
         )
-    src = "hin"
-    lines.append(f"        const double hin[9] = {{{', '.join(f'h0_{i}' for i in range(9))}}};")
-    n_layers = len(model.weights)
-    for k, (w, b) in enumerate(zip(model.weights, model.biases, strict=True)):
-        n_out, n_in = w.shape
-        statics.append(_array(f"WT{k}", w.T) + _array(f"B{k}", b))
-        cur = f"h{k + 1}"
-        body = (
-            f"        double {cur}[{n_out}];\n"
-            f"        for (int j = 0; j < {n_out}; ++j) {cur}[j] = B{k}[j];\n"
-            f"        for (int k = 0; k < {n_in}; ++k) {{\n"
-            f"            const double xk = {src}[k];\n"
-            f"            for (int j = 0; j < {n_out}; ++j) {cur}[j] += WT{k}[k * {n_out} + j] * xk;\n"
-            "        }"
-        )
-        if k < n_layers - 1:
-            clamp = c_literal(_TANH_CLAMP)
-            body += (
-                f"\n        for (int j = 0; j < {n_out}; ++j) {{\n"
-                f"            double t = {cur}[j] > {clamp} ? {clamp} : ({cur}[j] < -{clamp} ? -{clamp} : {cur}[j]);\n"
-                f"            {cur}[j] = 1.0 - 2.0 / (nulearn_exp_(2.0 * t) + 1.0);\n"
-                "        }"
-            )
-        lines.append(body)
-        src = cur
-    lines += [f"        const double z{j} = {src}[{j}];" for j in range(3)]
-    return "".join(statics), lines
+    return lines
 
 
 def _rebuild() -> list[str]:
@@ -117,6 +137,53 @@ def _rebuild() -> list[str]:
     ]
 
 
+def _tile_loop(raw: tuple[str, ...], first: list[str], network: list[str], last: list[str]) -> str:
+    """The cell loop, tile by tile: features of every cell of the tile (``first``), the network
+    over the tile, then the rebuild and stores (``last``). A short last tile is copied into
+    padded buffers (its last cell repeated) so that every inner loop has the fixed trip count
+    :data:`TILE`; only its real cells are copied back."""
+    from textwrap import indent
+
+    t = TILE
+    outs = [*CLOSURE_OUT_NAMES]
+    pad = "    "
+    head = [
+        f"for (int64_t i0 = 0; i0 < n_cells; i0 += {t}) {{",
+        f"    const int m = n_cells - i0 < {t} ? (int)(n_cells - i0) : {t};",
+        *(f"    const double *t_{r} = {r} + i0;" for r in raw),
+        *(f"    double tb_{r}[{t}];" for r in raw),
+        f"    if (m < {t}) {{",
+        f"        for (int b = 0; b < {t}; ++b) {{",
+        *(f"            tb_{r}[b] = {r}[i0 + (b < m ? b : m - 1)];" for r in raw),
+        "        }",
+        *(f"        t_{r} = tb_{r};" for r in raw),
+        "    }",
+        f"    double X[9][{t}], XS[7][{t}], SC[{t}], INS[{t}], VAL[{t}];",
+        f"    double OUT[{len(outs)}][{t}], ST[{t}];",
+        f"    for (int b = 0; b < {t}; ++b) {{",
+    ]
+    # The outputs go through the tile buffer OUT: stores through pointers that a short tile
+    # would redirect defeat the compiler's alias analysis, and the copy-out vectorizes.
+    tail = [
+        "    for (int b = 0; b < m; ++b) {",
+        *(f"        {o}[i0 + b] = OUT[{k}][b];" for k, o in enumerate(outs)),
+        "        status[i0 + b] = (int8_t)ST[b];",
+        "    }",
+        "}",
+    ]
+    body = [
+        *head,
+        *(pad + line for line in first),
+        "    }",
+        *network,
+        f"    for (int b = 0; b < {t}; ++b) {{",
+        *(pad + line for line in last),
+        "    }",
+        *tail,
+    ]
+    return indent("\n".join(body), "    ")
+
+
 def generate_closure_c(model: ClosureModel, name: str = "closure") -> str:
     """C99 header (also valid C++) implementing ``model``; see the module docstring."""
     program = moment_program(CLOSURE_INPUTS)
@@ -125,8 +192,8 @@ def generate_closure_c(model: ClosureModel, name: str = "closure") -> str:
     raw = program.inputs
     args = ",\n    ".join(f"const double *NULEARN_RESTRICT {r}" for r in raw)
     outs = ",\n    ".join(f"double *NULEARN_RESTRICT {o}" for o in CLOSURE_OUT_NAMES)
-    loads = "\n".join(f"        const double v_{r} = {r}[i];" for r in raw)
-    ops = "\n".join(line for op in program.ops for line in _feature_op_code(op))
+    loads = [f"        const double v_{r} = t_{r}[b];" for r in raw]
+    ops = [line for op in program.ops for line in _feature_op_code(op)]
     checks = " &\n            ".join(
         f"(v_{n} > 0.0) & (v_{n} < HUGE_VAL) & (v_{f} >= 0.0) & (v_{f} < 1.0)"
         for n, f in program.checks
@@ -137,34 +204,43 @@ def generate_closure_c(model: ClosureModel, name: str = "closure") -> str:
     ]
     statics, net = _network(model)
     domain = closure_feature_domain(model)
-    status = "(int8_t)(valid ? 0.0 : -1.0)"
+    status = "valid ? 0.0 : -1.0"
+    inside = "        INS[b] = 1.0;"
     if domain is not None:
         dom_statics, dom_lines = domain_code(domain, 7)
         statics += dom_statics
         feats += dom_lines
-        status = f"(int8_t)(valid ? (inside > 0.5 ? 0.0 : {float(domain.flag)!r}) : -1.0)"
-    scale = "v_n_nue"
+        inside = "        INS[b] = inside;"
+        status = f"valid ? (INS[b] > 0.5 ? 0.0 : {float(domain.flag)!r}) : -1.0"
+    first = [
+        *loads,
+        *ops,
+        f"        const int valid =\n            {checks};",
+        *feats,
+        *_inputs(model),
+        *(f"        XS[{j}][b] = x{j};" for j in range(7)),
+        "        VAL[b] = (double)valid;",
+        "        SC[b] = v_n_nue;",
+        inside,
+    ]
     n_after = {"nue": "ne2", "nuebar": "nb2", "nux": "nx2", "nuxbar": "nxb2"}
     j_after = {"nue": "je2", "nuebar": "jb2", "nux": "jx2", "nuxbar": "jxb2"}
-    stores = []
+    last = [
+        *(f"        const double x{j} = XS[{j}][b];" for j in range(7)),
+        *(f"        const double z{j} = Z[{j}][b];" for j in range(3)),
+        "        const int valid = VAL[b] > 0.5;",
+        *_rebuild(),
+    ]
+    k_n = {s: CLOSURE_OUT_NAMES.index(f"n_{s}_out") for s in SPECIES}
+    k_f = {s: CLOSURE_OUT_NAMES.index(f"F_{s}_out") for s in SPECIES}
     for s in SPECIES:
-        stores.append(f"        n_{s}_out[i] = valid ? {n_after[s]} * {scale} : NAN;")
-        stores.append(
-            f"        F_{s}_out[i] = valid & ({n_after[s]} > 0.0) ? {j_after[s]} / "
+        last.append(f"        OUT[{k_n[s]}][b] = valid ? {n_after[s]} * SC[b] : NAN;")
+        last.append(
+            f"        OUT[{k_f[s]}][b] = valid & ({n_after[s]} > 0.0) ? {j_after[s]} / "
             f"({n_after[s]} > 0.0 ? {n_after[s]} : 1.0) : NAN;"
         )
-    cell = "\n".join(
-        [
-            loads,
-            ops,
-            f"        const int valid =\n            {checks};",
-            *feats,
-            *net,
-            *_rebuild(),
-            *stores,
-            f"        status[i] = {status};",
-        ]
-    )
+    last.append(f"        ST[b] = {status};")
+    loop = _tile_loop(raw, first, net, last)
     signs = ", ".join(f"{s} {'+' if ELN_SIGN[s] > 0 else '-'}" for s in SPECIES)
     return f"""\
 /* Generated by nulearn.flavor.deploy.closure_codegen -- do not edit.
@@ -214,9 +290,7 @@ NULEARN_VECTORIZE NULEARN_API void {fn}(
     {outs},
     int8_t *NULEARN_RESTRICT status)
 {{
-{statics}    for (int64_t i = 0; i < n_cells; ++i) {{
-{cell}
-    }}
+{statics}{loop}
 }}
 
 #ifdef __cplusplus

@@ -65,9 +65,16 @@ def load_solver_rows(paths: Sequence[str | Path], saturated_only: bool = True) -
     for k, raw in enumerate(paths):
         path = Path(raw)
         if path.is_dir():
-            files = sorted(path.glob("part-*.parquet"))
+            # ``nulearn flavor evolve --out DIR`` (asymptotic.parquet, or the chunks of a run
+            # still going), or the chunk folder of ``evolve_many``
+            files = [path / "asymptotic.parquet"] if (path / "asymptotic.parquet").is_file() else []
+            files = files or sorted(path.glob("part-*.parquet"))
+            files = files or sorted(path.glob("chunks/part-*.parquet"))
             if not files:
-                raise FileNotFoundError(f"solver directory {path} holds no part-*.parquet chunks")
+                raise FileNotFoundError(
+                    f"solver directory {path} holds neither asymptotic.parquet nor "
+                    "part-*.parquet chunks (nulearn flavor evolve output)"
+                )
         elif path.is_file():
             files = [path]
         else:

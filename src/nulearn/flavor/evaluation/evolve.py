@@ -41,6 +41,10 @@ from nulearn.ml.progress import Progress
 
 __all__ = ["EvolveTableResult", "evolve_table", "parse_configuration"]
 
+#: Input columns copied to the output rows: ``profile`` keeps the cells of one transport profile
+#: together when the closure's training splits them (:func:`nulearn.flavor.evaluation.closure.split_rows`).
+CARRIED: tuple[str, ...] = ("profile",)
+
 #: Entries ``evolve_table`` writes in its output folder (a rerun may replace them).
 OUTPUTS = ("chunks", "asymptotic.parquet", "figures")
 
@@ -94,8 +98,9 @@ def parse_configuration(text: str) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def _load(table: str | Path | pd.DataFrame) -> pd.DataFrame:
-    """Feature rows of the input, checked through the validity module; errors name the source."""
+def _load(table: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Feature rows of the input, checked through the validity module (errors name the source),
+    and the input's :data:`CARRIED` columns."""
     if isinstance(table, pd.DataFrame):
         frame, source = table, "--moments"
     else:
@@ -112,7 +117,8 @@ def _load(table: str | Path | pd.DataFrame) -> pd.DataFrame:
     try:
         features = read_table(frame)
         validate_features(features, list(features.columns), source=source)
-        return features
+        carried = frame[[c for c in CARRIED if c in frame.columns]].reset_index(drop=True)
+        return features, carried
     except KeyError as err:
         present = ", ".join(map(str, frame.columns))
         raise ValueError(
@@ -162,7 +168,7 @@ def evolve_table(
     out_dir = check_output(out, directory=True, what="--out", replaceable=OUTPUTS)
     if figures < 0:
         raise ValueError(f"--figures = {figures}; must be >= 0")
-    features = _load(table)
+    features, carried = _load(table)
     chunks = out_dir / "chunks"
     before = {p.name for p in chunks.glob("part-*.parquet")}
     solved = evolve_many(
@@ -180,6 +186,8 @@ def evolve_table(
         for name in before
         if (chunks / name).exists()
     )
+    for name in carried.columns:
+        solved[name] = carried[name].to_numpy()[solved["row"].to_numpy()]
     with atomic_output(out_dir / "asymptotic.parquet") as tmp:
         solved.to_parquet(tmp, index=False)
     paths: list[Path] = []
