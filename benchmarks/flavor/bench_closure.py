@@ -3,10 +3,12 @@
 1. Throughput, one core: the generated C closure (:mod:`nulearn.flavor.deploy.closure_codegen`) and
    the generated C of a polynomial LR (n = 2) ELN-XLN flagger on the same raw moments (8 inputs
    each), best of 5 runs over ``--n`` cells.
+   Then the cost of the network width: closures of other widths with the same inputs and
+   training domain (random weights: the cost does not depend on them).
 2. Accuracy: the held-out table stored with the closure by ``nulearn flavor closure train``
-   (every prescription beside the closure, split by configuration/profile), when ``--closure``
-   names a trained one; otherwise a closure is fitted on the small committed solver fixture
-   (sizes for the timing only: its errors mean nothing).
+   (every prescription beside the closure, split by configuration/profile); by default the
+   shipped ``builtin:xln-closure``. ``--smoke`` fits a closure on the small committed solver
+   fixture instead (sizes for the timing only: its errors mean nothing).
 
 Run: ``python benchmarks/flavor/bench_closure.py [--closure DIR] [--n 4194304]`` or ``--smoke``.
 """
@@ -76,6 +78,7 @@ def _closure_kernel(model: Any, workdir: Path) -> Callable[[dict[str, np.ndarray
     from nulearn.flavor.deploy.closure_codegen import CLOSURE_OUT_NAMES, generate_closure_c
     from nulearn.flavor.deploy.toolchain import compile_shared
 
+    workdir.mkdir(parents=True, exist_ok=True)
     header = workdir / "nulearn_closure.h"
     header.write_text(generate_closure_c(model))
     lib = ctypes.CDLL(str(compile_shared(header, workdir / "libclosure.so", "c")))
@@ -97,7 +100,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds)")
     parser.add_argument("--n", type=int, default=1 << 22, help="cells timed")
-    parser.add_argument("--closure", type=Path, default=None, help="trained closure directory")
+    parser.add_argument(
+        "--closure", default="builtin:xln-closure", help="trained closure directory or builtin"
+    )
     args = parser.parse_args()
     n = 4096 if args.smoke else args.n
     from nulearn.flavor.deploy.closure_codegen import CLOSURE_OUT_NAMES
@@ -109,7 +114,7 @@ def main() -> None:
     print(f"# bench_closure ({'smoke' if args.smoke else 'full'}; {os.cpu_count()} CPUs, shared)\n")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        if args.closure is not None:
+        if not args.smoke:
             model = ClosureModel.load(args.closure)
         else:
             rows = load_solver_rows([FIXTURE])
@@ -126,13 +131,28 @@ def main() -> None:
         outs = {k: np.empty(n) for k in CLOSURE_OUT_NAMES}
         status = np.empty(n, dtype=np.int8)
         t_cl = _best(lambda: run(cells, outs, status), 5)  # type: ignore[call-arg]
-    rows_out = [
-        {"kernel": "LR (n = 2) ELN-XLN flagger, generated C", "cells/s": n / t_lr},
-        {
-            "kernel": f"closure {model.hidden}, generated C ({model.n_multiply_adds} MACs)",
-            "cells/s": n / t_cl,
-        },
-    ]
+        rows_out = [
+            {"kernel": "LR (n = 2) ELN-XLN flagger, generated C", "cells/s": n / t_lr},
+            {
+                "kernel": f"closure {model.hidden}, generated C ({model.n_multiply_adds} MACs)",
+                "cells/s": n / t_cl,
+            },
+        ]
+        for hidden in ((8,), (16, 16), (32, 32), (64, 64)):
+            if hidden == model.hidden:
+                continue
+            other = ClosureModel.untrained(hidden)
+            other = ClosureModel(
+                model.mean, model.scale, other.weights, other.biases, model.domain, None
+            )
+            run_other = _closure_kernel(other, workdir / f"w{len(rows_out)}")
+            t = _best(lambda k=run_other: k(cells, outs, status), 5)  # type: ignore[misc]
+            rows_out.append(
+                {
+                    "kernel": f"closure {hidden}, generated C ({other.n_multiply_adds} MACs)",
+                    "cells/s": n / t,
+                }
+            )
     print(f"## Throughput, one core, {n:,} cells (best of 5)\n")
     print(markdown_table(pd.DataFrame(rows_out), floatfmt=".3g"))
     print(f"\nclosure / LR cells/s = {t_lr / t_cl:.3f} (target >= 0.5)\n")

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from nulearn.flavor.models.builtin_models import (
+    BUILTIN_CLOSURES,
     BUILTIN_DIR,
     BUILTIN_SPECS,
     builtin_catalog,
@@ -132,7 +133,7 @@ def test_builtin_files_are_not_git_ignored() -> None:
     if shutil.which("git") is None:
         pytest.skip("git not available")
     files = [str(p) for p in BUILTIN_DIR.glob("*/*") if p.is_file()]
-    assert len(files) == 2 * len(BUILTIN_SPECS)
+    assert len(files) == 2 * len(BUILTIN_SPECS) + len(BUILTIN_CLOSURES)  # + closure.json
     res = subprocess.run(
         ["git", "check-ignore", *files], cwd=BUILTIN_DIR, capture_output=True, text=True
     )

@@ -72,7 +72,7 @@ def train_cmd(
 
 @app.command("evaluate")
 def evaluate_cmd(
-    closure: Path = typer.Argument(..., help="Closure directory."),
+    closure: Path = typer.Argument(..., help="Closure directory, or builtin:xln-closure."),
     solver: list[Path] = typer.Option(..., help="Solver rows to score (held out from training)."),
     n_mu: int = typer.Option(32, min=2, help="Beams of the prescriptions scored beside it."),
     out: Path | None = typer.Option(None, help="Also write the error table (.csv)."),
@@ -86,7 +86,7 @@ def evaluate_cmd(
 
 @app.command("export")
 def export_cmd(
-    closure: Path = typer.Argument(..., help="Closure directory."),
+    closure: Path = typer.Argument(..., help="Closure directory, or builtin:xln-closure."),
     out: Path = typer.Option(..., help="Folder for the exported files."),
     fmt: list[str] = typer.Option(
         ["c", "onnx", "torchscript"],

@@ -96,8 +96,8 @@ def flag_cmd(
     asymptotic: Path | None = typer.Option(
         None,
         "--asymptotic",
-        help="Closure directory: also write the asymptotic moments of every cell "
-        "(group /asymptotic; closure for flag 1, unchanged for flag 0).",
+        help="Closure directory (or builtin:xln-closure): also write the asymptotic moments of "
+        "every cell (group /asymptotic; closure for flag 1, unchanged for flag 0).",
     ),
 ) -> None:
     """Flag every cell of a snapshot: P(crossing), flag, validity; resumable, chunked, Dask-ready."""

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "BUILTIN_CLOSURES",
     "BUILTIN_DIR",
     "BUILTIN_PREFIX",
     "BUILTIN_SPECS",
@@ -41,6 +42,7 @@ __all__ = [
     "builtin_names",
     "describe_models",
     "get_builtin_spec",
+    "resolve_closure_dir",
     "resolve_model_dir",
 ]
 
@@ -224,6 +226,35 @@ def resolve_model_dir(model: str | os.PathLike[str]) -> Path:
             "scripts/build_builtin_models.py"
         )
     return path
+
+
+#: Shipped asymptotic closures (:class:`~nulearn.flavor.models.closure.ClosureModel`), built by
+#: ``scripts/build_builtin_closure.py`` from fast-flavor solver runs; the held-out scores and the
+#: commands that made them are in the ``metadata`` of their ``closure.json``.
+BUILTIN_CLOSURES: dict[str, str] = {
+    "xln-closure": "asymptotic moments after fast conversion (ELN-XLN, maxent), learned on "
+    "solver runs of xln cells and transport-profile cells",
+}
+
+
+def resolve_closure_dir(closure: str | os.PathLike[str]) -> Path:
+    """The closure directory a command argument names: ``builtin:NAME`` -> the shipped one,
+    anything else -> that path, unchanged.
+
+    >>> resolve_closure_dir("builtin:xln-closure").name
+    'xln-closure'
+
+    Raises:
+        ValueError: an unknown built-in closure (one line listing the known ones).
+    """
+    text = os.fspath(closure)
+    if not text.startswith(BUILTIN_PREFIX):
+        return Path(text)
+    bare = text[len(BUILTIN_PREFIX) :]
+    if bare not in BUILTIN_CLOSURES:
+        known = ", ".join(BUILTIN_PREFIX + n for n in BUILTIN_CLOSURES)
+        raise ValueError(f"unknown built-in closure {text!r}; known: {known}")
+    return BUILTIN_DIR / bare
 
 
 @dataclass(frozen=True)

@@ -287,12 +287,16 @@ class ClosureModel:
 
     @classmethod
     def load(cls, directory: str | Path) -> ClosureModel:
-        """Read a closure saved by :meth:`save` (a directory or its ``closure.json``).
+        """Read a closure saved by :meth:`save` (a directory or its ``closure.json``), or a
+        shipped one by name (``builtin:xln-closure``).
 
         Raises:
-            FileNotFoundError: no closure there. ValueError: a malformed file.
+            FileNotFoundError: no closure there. ValueError: a malformed file or an unknown
+                built-in.
         """
-        path = Path(directory)
+        from nulearn.flavor.models.builtin_models import resolve_closure_dir
+
+        path = resolve_closure_dir(directory)
         file = path / CLOSURE_FILE if path.is_dir() else path
         if not file.is_file():
             raise FileNotFoundError(f"closure {path}: no {CLOSURE_FILE} found")
