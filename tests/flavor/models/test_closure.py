@@ -318,3 +318,16 @@ def test_torchscript_and_onnx_match_numpy(tmp_path: Path) -> None:
     np.testing.assert_allclose(out, expected, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(status, ref["status"])
     assert ref["status"][2] == -1 and ref["status"][4] not in (0, -1)
+
+
+def test_profiles_may_be_names_but_not_missing(tmp_path: Path) -> None:
+    """Transport rows carry their profile as a number or a name; the split only needs equality."""
+    frame = pd.read_parquet(ROWS)
+    named = frame.assign(profile=np.where(np.arange(len(frame)) % 2 == 0, "s15-a", "s20-b"))
+    named.to_parquet(tmp_path / "named.parquet")
+    rows = load_solver_rows([tmp_path / "named.parquet"], saturated_only=False)
+    assert rows["profile"].nunique() == 2 and rows["profile"].dtype == np.int64
+    named.loc[named.index[3], "profile"] = None
+    named.to_parquet(tmp_path / "gap.parquet")
+    with pytest.raises(ValueError, match=r"profile is missing in 1 rows \(first: row 3\)"):
+        load_solver_rows([tmp_path / "gap.parquet"])

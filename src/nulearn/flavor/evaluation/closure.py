@@ -91,7 +91,15 @@ def load_solver_rows(paths: Sequence[str | Path], saturated_only: bool = True) -
         if "profile" not in frame.columns:
             frame["profile"] = -(np.arange(len(frame)) + 1) - 1_000_000 * k
         else:
-            frame["profile"] = frame["profile"].astype(np.int64) + 1_000_000 * k
+            missing_profile = np.flatnonzero(frame["profile"].isna().to_numpy())
+            if missing_profile.size:
+                raise ValueError(
+                    f"solver rows {path}: profile is missing in {missing_profile.size} rows "
+                    f"(first: row {missing_profile[0]})"
+                )
+            # any labels (numbers or names); only equality matters for the split
+            codes = pd.factorize(frame["profile"])[0].astype(np.int64)
+            frame["profile"] = codes + 1_000_000 * k
         frames.append(frame)
     rows = pd.concat(frames, ignore_index=True)
     if saturated_only:
