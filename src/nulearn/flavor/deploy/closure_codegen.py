@@ -28,7 +28,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from nulearn.flavor.deploy.codegen_c import _EXP_HELPER, _array, _feature_op_code
+from nulearn.flavor.deploy.codegen_c import (
+    _EXP_HELPER,
+    _array,
+    _feature_op_code,
+    moment_validity_c,
+)
 from nulearn.flavor.deploy.codegen_c_stages import c_literal, domain_code
 from nulearn.flavor.deploy.plan import FeatureDomain
 from nulearn.flavor.deploy.raw_moments import moment_program
@@ -194,10 +199,7 @@ def generate_closure_c(model: ClosureModel, name: str = "closure") -> str:
     outs = ",\n    ".join(f"double *NULEARN_RESTRICT {o}" for o in CLOSURE_OUT_NAMES)
     loads = [f"        const double v_{r} = t_{r}[b];" for r in raw]
     ops = [line for op in program.ops for line in _feature_op_code(op)]
-    checks = " &\n            ".join(
-        f"(v_{n} > 0.0) & (v_{n} < HUGE_VAL) & (v_{f} >= 0.0) & (v_{f} < 1.0)"
-        for n, f in program.checks
-    )
+    checks = moment_validity_c(program)
     feats = [
         f"        const double x{j} = v_{fname}; /* {fname} */"
         for j, fname in enumerate(program.features)

@@ -26,8 +26,12 @@ True
 from __future__ import annotations
 
 from nulearn.flavor.deploy.closure_codegen import CLOSURE_OUT_NAMES, closure_feature_domain
-from nulearn.flavor.deploy.codegen_fortran import _feature_op_code
-from nulearn.flavor.deploy.fortran_arrays import lit, module_array, wrap
+from nulearn.flavor.deploy.codegen_fortran import (
+    _feature_op_code,
+    moment_declarations_fortran,
+    moment_validity_fortran,
+)
+from nulearn.flavor.deploy.fortran_arrays import lit, module_array
 from nulearn.flavor.deploy.raw_moments import moment_program
 from nulearn.flavor.models.closure import CLOSURE_INPUTS, ClosureModel
 from nulearn.flavor.physics.species import ELN_SIGN, SPECIES
@@ -130,16 +134,8 @@ def generate_closure_fortran(model: ClosureModel, name: str = "closure") -> str:
             "status",
         ]
     )
-    checks = []
-    for n, f in program.checks:
-        checks.append(f"(v_{n} > 0.0_c_double) .and. (v_{n} <= huge(1.0_c_double))")
-        checks.append(f"(v_{f} >= 0.0_c_double) .and. (v_{f} < 1.0_c_double)")
-    valid = " &\n        .and. ".join(checks)
-    variables = [*raw, *(op.out for op in program.ops)]
-    var_decl = "\n".join(
-        wrap("    real(c_double) :: ", [f"v_{v}" for v in variables[i : i + 6]])
-        for i in range(0, len(variables), 6)
-    )
+    valid = moment_validity_fortran(program)
+    var_decl = moment_declarations_fortran(program)
     loads = [f"      v_{r} = {r}(i)" for r in raw]
     ops = [line for op in program.ops for line in _feature_op_code(op)]
     feats = [f"      x({j + 1}) = v_{fname}  ! {fname}" for j, fname in enumerate(program.features)]

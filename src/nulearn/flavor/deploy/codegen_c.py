@@ -42,9 +42,14 @@ from nulearn.flavor.deploy.plan import (
     Standardize,
     TreeEnsemble,
 )
-from nulearn.flavor.deploy.raw_moments import MIN_DIRECTED_FLUX, FeatureOp, moment_program
+from nulearn.flavor.deploy.raw_moments import (
+    MIN_DIRECTED_FLUX,
+    FeatureOp,
+    MomentProgram,
+    moment_program,
+)
 
-__all__ = ["c_function_name", "c_literal", "generate_c_header"]
+__all__ = ["c_function_name", "c_literal", "generate_c_header", "moment_validity_c"]
 
 # Unroll a one-output dense layer (the logit of the LR or of an MLP) into straight-line code up
 # to this many inputs; hidden layers are loops over const arrays (straight-line hidden layers
@@ -330,6 +335,16 @@ def _blocked_loop(
     )
 
 
+def moment_validity_c(program: MomentProgram) -> str:
+    """The C expression, over the ``v_<raw>`` variables, that is true for a cell whose raw
+    moments are physical (every density > 0 and finite, every flux factor in [0, 1)): the one
+    check the flaggers and the closure share."""
+    return " &\n            ".join(
+        f"(v_{n} > 0.0) & (v_{n} < HUGE_VAL) & (v_{f} >= 0.0) & (v_{f} < 1.0)"
+        for n, f in program.checks
+    )
+
+
 def generate_c_header(plan: DeployPlan) -> str:
     """C99 header source (also valid C++) implementing ``plan``; see the module docstring."""
     program = moment_program(plan.feature_names)
@@ -339,10 +354,7 @@ def generate_c_header(plan: DeployPlan) -> str:
     args = ",\n    ".join(f"const double *NULEARN_RESTRICT {r}" for r in raw)
     loads = "\n".join(f"        const double v_{r} = {r}[i];" for r in raw)
     ops = "\n".join(line for op in program.ops for line in _feature_op_code(op))
-    checks = " &\n            ".join(
-        f"(v_{n} > 0.0) & (v_{n} < HUGE_VAL) & (v_{f} >= 0.0) & (v_{f} < 1.0)"
-        for n, f in program.checks
-    )
+    checks = moment_validity_c(program)
     feats = [
         f"        const double x{j} = v_{name}; /* {name} */"
         for j, name in enumerate(program.features)

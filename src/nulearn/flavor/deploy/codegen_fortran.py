@@ -31,9 +31,19 @@ from nulearn.flavor.deploy.plan import (
     Standardize,
     TreeEnsemble,
 )
-from nulearn.flavor.deploy.raw_moments import MIN_DIRECTED_FLUX, FeatureOp, moment_program
+from nulearn.flavor.deploy.raw_moments import (
+    MIN_DIRECTED_FLUX,
+    FeatureOp,
+    MomentProgram,
+    moment_program,
+)
 
-__all__ = ["fortran_literal", "generate_fortran_module"]
+__all__ = [
+    "fortran_literal",
+    "generate_fortran_module",
+    "moment_declarations_fortran",
+    "moment_validity_fortran",
+]
 
 _UNROLL_LIMIT = 256
 
@@ -214,6 +224,25 @@ def _feature_op_code(op: FeatureOp) -> list[str]:
     ]
 
 
+def moment_validity_fortran(program: MomentProgram) -> str:
+    """The Fortran logical expression, over the ``v_<raw>`` variables, true for a cell whose raw
+    moments are physical (the check of :func:`~nulearn.flavor.deploy.codegen_c.moment_validity_c`)."""
+    checks = []
+    for n, f in program.checks:
+        checks.append(f"(v_{n} > 0.0_c_double) .and. (v_{n} <= huge(1.0_c_double))")
+        checks.append(f"(v_{f} >= 0.0_c_double) .and. (v_{f} < 1.0_c_double)")
+    return " &\n        .and. ".join(checks)
+
+
+def moment_declarations_fortran(program: MomentProgram) -> str:
+    """Declarations of the ``v_<name>`` variables: raw moments and the program's intermediates."""
+    variables = [*program.inputs, *(op.out for op in program.ops)]
+    return "\n".join(
+        _wrap("    real(c_double) :: ", [f"v_{v}" for v in variables[i : i + 6]])
+        for i in range(0, len(variables), 6)
+    )
+
+
 def generate_fortran_module(plan: DeployPlan) -> str:
     """Fortran 2008 source of module ``nulearn_<name>_mod``; see the module docstring."""
     program = moment_program(plan.feature_names)
@@ -226,16 +255,8 @@ def generate_fortran_module(plan: DeployPlan) -> str:
     arg_doc = ", ".join([*raw, "n_cells", "p_crossing", "flag"])
     consts, decls, body, logit, tree = _stages(plan)
     cal_consts, cal_code = _calibration(plan)
-    checks = []
-    for n, f in program.checks:
-        checks.append(f"(v_{n} > 0.0_c_double) .and. (v_{n} <= huge(1.0_c_double))")
-        checks.append(f"(v_{f} >= 0.0_c_double) .and. (v_{f} < 1.0_c_double)")
-    valid = " &\n        .and. ".join(checks)
-    variables = [*raw, *(op.out for op in program.ops)]
-    var_decl = "\n".join(
-        _wrap("    real(c_double) :: ", [f"v_{v}" for v in variables[i : i + 6]])
-        for i in range(0, len(variables), 6)
-    )
+    valid = moment_validity_fortran(program)
+    var_decl = moment_declarations_fortran(program)
     loads = "\n".join(f"      v_{r} = {r}(i)" for r in raw)
     ops = "\n".join(line for op in program.ops for line in _feature_op_code(op))
     feats = [f"      x({j + 1}) = v_{name}  ! {name}" for j, name in enumerate(program.features)]
