@@ -331,3 +331,25 @@ def test_profiles_may_be_names_but_not_missing(tmp_path: Path) -> None:
     named.to_parquet(tmp_path / "gap.parquet")
     with pytest.raises(ValueError, match=r"profile is missing in 1 rows \(first: row 3\)"):
         load_solver_rows([tmp_path / "gap.parquet"])
+
+
+def test_an_edited_closure_is_refused(nulearn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A weight, a standardization or the training domain changed after saving: the closure is no
+    longer what was trained and scored, so every command refuses it in one line."""
+    import json
+
+    ClosureModel.untrained((4,)).save(tmp_path / "c")
+    file = tmp_path / "c" / "closure.json"
+    data = json.loads(file.read_text())
+    data["weights"][0][0][0] += 0.5
+    file.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="does not match its sha256"):
+        ClosureModel.load(tmp_path / "c")
+    res = nulearn("flavor", "closure", "export", tmp_path / "c", "--out", tmp_path / "x")
+    assert res.exit_code == 2 and not (tmp_path / "x").exists()
+    line = res.stderr.strip()
+    assert line.startswith(f"nulearn: error: {file}: content does not match its sha256")
+    del data["sha256"]
+    file.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="saved without one"):
+        ClosureModel.load(file)

@@ -229,7 +229,8 @@ class ClosureModel:
 
     # -- persistence --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The saved form, with ``sha256`` over the rest (see :meth:`from_dict`)."""
+        data = {
             "format": _FORMAT,
             "features": list(CLOSURE_INPUTS),
             "mean": self.mean.tolist(),
@@ -239,16 +240,25 @@ class ClosureModel:
             "domain": self.domain,
             "metadata": self.metadata or {},
         }
+        return {**data, "sha256": _content_sha256(data)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "closure") -> ClosureModel:
         """Inverse of :meth:`to_dict`; checks format and shapes.
 
         Raises:
-            ValueError: another format, other features or inconsistent shapes.
+            ValueError: another format, other features, inconsistent shapes, or content that
+                does not match its ``sha256`` (an edit after saving: its weights, features or
+                training domain would no longer be what was trained and scored).
         """
         if data.get("format") != _FORMAT:
             raise ValueError(f"{source}: not a nulearn closure (format {data.get('format')!r})")
+        rest = {k: v for k, v in data.items() if k != "sha256"}
+        if data.get("sha256") != _content_sha256(rest):
+            raise ValueError(
+                f"{source}: content does not match its sha256 (edited after it was saved, or "
+                "saved without one); retrain it, or load and save it again if you trust it"
+            )
         if tuple(data.get("features", ())) != CLOSURE_INPUTS:
             raise ValueError(f"{source}: features {data.get('features')} are not {CLOSURE_INPUTS}")
         try:
@@ -305,6 +315,13 @@ class ClosureModel:
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise ValueError(f"closure {file}: not valid JSON ({err})") from None
         return cls.from_dict(data, str(file))
+
+
+def _content_sha256(data: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of ``data`` (floats round-trip exactly through JSON)."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 def _torch_rebuild(before: Mapping[str, Any], z: Any) -> dict[str, Any]:
