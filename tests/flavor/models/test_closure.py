@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -353,3 +354,34 @@ def test_an_edited_closure_is_refused(nulearn, tmp_path: Path) -> None:  # type:
     file.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="saved without one"):
         ClosureModel.load(file)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda f: f.assign(F_nue=f["F_nue"].where(f.index != 4, np.nan)),
+            r"'F_nue'.*row 4 has nan",
+        ),
+        (
+            lambda f: f.assign(alpha_x=f["alpha_x"].where(f.index != 2, -1.0)),
+            r"'alpha_x'.*row 2 has -1",
+        ),
+        (lambda f: f.assign(F_nux=f["F_nux"].where(f.index != 1, 1.0)), r"'F_nux'.*row 1 has 1"),
+    ],
+)
+def test_bad_solver_rows_are_refused_naming_file_and_file_row(
+    tmp_path: Path, edit: Callable[[pd.DataFrame], pd.DataFrame], message: str
+) -> None:
+    """The row is the file's (before unsaturated rows are dropped), the file is named."""
+    path = tmp_path / "rows.parquet"
+    edit(pd.read_parquet(ROWS)).to_parquet(path)
+    with pytest.raises(ValueError, match=rf"^solver rows {path}: feature {message}"):
+        load_solver_rows([path])
+
+
+def test_a_file_that_is_not_parquet_is_refused_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "rows.parquet"
+    path.write_bytes(ROWS.read_bytes()[:300])
+    with pytest.raises(ValueError, match=rf"^solver rows {path}: not a readable Parquet file"):
+        load_solver_rows([path])

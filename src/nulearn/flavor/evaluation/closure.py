@@ -34,6 +34,7 @@ from nulearn.flavor.models.closure import (
     moments_before,
 )
 from nulearn.flavor.physics.species import ELN_SIGN, SPECIES
+from nulearn.flavor.physics.validity import validate_features
 from nulearn.ml.splits import Holdout, group_holdout
 
 __all__ = [
@@ -79,7 +80,7 @@ def load_solver_rows(paths: Sequence[str | Path], saturated_only: bool = True) -
             files = [path]
         else:
             raise FileNotFoundError(f"solver rows {path} do not exist")
-        frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        frame = pd.concat([_read_rows(f) for f in files], ignore_index=True)
         needed = [*CLOSURE_INPUTS, "saturated", *(f"{q}_after" for q in QUANTITIES)]
         missing = [c for c in needed if c not in frame.columns]
         if missing:
@@ -87,6 +88,8 @@ def load_solver_rows(paths: Sequence[str | Path], saturated_only: bool = True) -
                 f"solver rows {path} lack columns {missing[:4]}; expected evolve_many output "
                 "of ELN-XLN features"
             )
+        # before filtering, so that a refusal names the row as it stands in the file
+        validate_features(frame, CLOSURE_INPUTS, source=f"solver rows {path}")
         frame["source"] = k
         if "profile" not in frame.columns:
             frame["profile"] = -(np.arange(len(frame)) + 1) - 1_000_000 * k
@@ -105,6 +108,14 @@ def load_solver_rows(paths: Sequence[str | Path], saturated_only: bool = True) -
     if saturated_only:
         rows = rows[rows["saturated"].astype(bool)].reset_index(drop=True)
     return rows
+
+
+def _read_rows(file: Path) -> pd.DataFrame:
+    """One Parquet file of solver rows; a file that is not one is refused naming it."""
+    try:
+        return pd.read_parquet(file)
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise ValueError(f"solver rows {file}: not a readable Parquet file ({err})") from None
 
 
 def split_rows(rows: pd.DataFrame, test_fraction: float, seed: int) -> Holdout:
