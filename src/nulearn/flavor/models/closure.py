@@ -257,7 +257,7 @@ class ClosureModel:
         if data.get("sha256") != _content_sha256(rest):
             raise ValueError(
                 f"{source}: content does not match its sha256 (edited after it was saved, or "
-                "saved without one); retrain it, or load and save it again if you trust it"
+                "saved without one); restore the file as saved, or retrain it (nulearn flavor closure train)"
             )
         if tuple(data.get("features", ())) != CLOSURE_INPUTS:
             raise ValueError(f"{source}: features {data.get('features')} are not {CLOSURE_INPUTS}")
