@@ -16,7 +16,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nulearn.flavor.data.generate import generate, generation_metadata
@@ -70,6 +70,14 @@ def _corrupt(
     return out
 
 
+def _physical(column: str, value: object) -> bool:
+    """Whether ``value`` is a valid ``column`` entry: a density ratio finite and > 0 (1.0, 1.5
+    and 1e300 are), a flux factor in [0, 1)."""
+    if not isinstance(value, float) or not np.isfinite(value):
+        return False
+    return value > 0 if column.startswith("alpha") else 0.0 <= value < 1.0
+
+
 def _clean_or_refused(result, out: Path) -> bool:  # type: ignore[no-untyped-def]
     """True if the run succeeded; otherwise assert it refused cleanly."""
     assert "Traceback" not in result.output, result.output
@@ -84,6 +92,8 @@ def _clean_or_refused(result, out: Path) -> bool:  # type: ignore[no-untyped-def
 
 @SETTINGS
 @given(defects=defects, narrow=st.booleans())
+@example(defects=[(0, "alpha", 1.0)], narrow=False)  # a valid value: labelled, not refused
+@example(defects=[(3, "F_nux", 1.0)], narrow=False)  # invalid: refused
 def test_label(
     nulearn: Callable[..., object], base: dict[str, object], tmp_path: Path, defects, narrow
 ) -> None:
@@ -96,7 +106,8 @@ def test_label(
         got = read_dataset(out).frame
         expected = label_moments(table.astype(np.float64), "maxent")
         np.testing.assert_array_equal(got["crossing"], expected["crossing"])
-        assert not defects or all(isinstance(v, float) and 0 < v < 1 for *_, v in defects)
+        # accepted only if every "defect" is in fact a physical value for its column
+        assert all(_physical(col, v) for _, col, v in defects), defects
 
 
 @SETTINGS
