@@ -112,6 +112,7 @@ def test_label(
 
 @SETTINGS
 @given(defects=defects, narrow=st.booleans())
+@example(defects=[(0, "alpha", 1e300)], narrow=False)  # features overflow: refused, row named
 def test_predict(
     nulearn: Callable[..., object], base: dict[str, object], tmp_path: Path, defects, narrow
 ) -> None:
@@ -189,3 +190,23 @@ def test_flag_marks_every_defect_invalid(
         flag = h5["flag"][...]
     np.testing.assert_array_equal(flag == -1, bad)
     assert set(np.unique(flag[~bad])) <= {0, 1, 2}
+
+
+def test_a_unit_mixup_that_overflows_the_model_is_refused_naming_row_and_value(
+    nulearn: Callable[..., object], base: dict[str, object], tmp_path: Path
+) -> None:
+    """alpha = 1e300 is positive and finite, but the model's polynomial features overflow:
+    predict and evaluate refuse it in one line naming file, row, quantity and value."""
+    frame = base["frame"].copy()  # type: ignore[attr-defined]
+    frame.loc[7, "alpha"] = 1e300
+    src = tmp_path / "units.parquet"
+    frame.to_parquet(src)
+    out = tmp_path / "p.parquet"
+    for args in (("predict", base["model"], "--in", src, "--out", out),
+                 ("evaluate", base["model"], "--data", src)):  # fmt: skip
+        res = nulearn("flavor", *args)
+        assert res.exit_code == 2, res.output  # type: ignore[attr-defined]
+        last = res.stderr.strip().splitlines()[-1]  # type: ignore[attr-defined]
+        assert last.startswith(f"nulearn: error: {src}: model ")
+        assert "cannot evaluate row 7: alpha = 1e+300" in last and "Traceback" not in res.output  # type: ignore[attr-defined]
+        assert not out.exists()

@@ -8,14 +8,16 @@ and validation scores beside the Bayes ceiling.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from nulearn.flavor.data.tables import check_table_output, read_table, write_dataset
 from nulearn.flavor.models.builtin_models import resolve_model_dir
@@ -222,6 +224,28 @@ class Prediction:
         return float((self.valid & ~self.in_domain).sum() / n) if n else 0.0
 
 
+@contextlib.contextmanager
+def _refusing_overflow(
+    frame: pd.DataFrame, rows: NDArray[np.bool_], features: list[str], where: str
+) -> Iterator[None]:
+    """Run a model on ``frame[rows]``. A physical value so far outside the training domain that
+    the model's own features overflow (a density ratio of 1e300: a unit mix-up) cannot be
+    evaluated; it is refused naming the row and value instead of a bare estimator error."""
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            yield
+    except ValueError as err:
+        if "infinity" not in str(err) and "too large" not in str(err):
+            raise
+        values = frame.loc[rows, features].abs().to_numpy(dtype=np.float64)
+        r, c = np.unravel_index(int(np.argmax(values)), values.shape)
+        row = int(np.flatnonzero(rows)[r])
+        raise ValueError(
+            f"{where} cannot evaluate row {row}: {features[c]} = {values[r, c]:g} makes its "
+            "features overflow, far outside its training domain; check the units"
+        ) from None
+
+
 def predict_table(
     model_dir: str | Path,  # or builtin:NAME (resolve_model_dir)
     inp: str | Path,
@@ -266,7 +290,8 @@ def predict_table(
     t0 = time.perf_counter()
     p = np.full(len(frame), np.nan)
     if valid.any():
-        p[valid] = carded.predict_proba(frame.loc[valid])[:, 1]
+        with _refusing_overflow(frame, valid, features, f"{inp}: model {model_dir}"):
+            p[valid] = carded.predict_proba(frame.loc[valid])[:, 1]
     seconds = time.perf_counter() - t0
     p_c = carded.card.threshold if threshold is None else threshold
     in_domain = domain_mask(carded, frame, valid, str(inp))
@@ -353,14 +378,16 @@ def evaluate_saved_model(
     if len(frame) == 0:
         raise ValueError("no labelled rows left to evaluate (check --where)")
     in_domain = domain_mask(carded, frame, np.ones(len(frame), dtype=bool), str(data))
-    ev = evaluate_model(
-        carded,
-        frame,
-        carded.feature_names,
-        label=label,
-        threshold=carded.card.threshold if threshold is None else threshold,
-        name=carded.card.model,
-    )
+    every = np.ones(len(frame), dtype=bool)
+    with _refusing_overflow(frame, every, features, f"{data}: model {model_dir}"):
+        ev = evaluate_model(
+            carded,
+            frame,
+            carded.feature_names,
+            label=label,
+            threshold=carded.card.threshold if threshold is None else threshold,
+            name=carded.card.model,
+        )
     ceiling = bayes_ceiling(frame) if "family" in frame.columns else None
     report = None
     if report_dir is not None:
